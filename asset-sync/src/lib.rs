@@ -1,0 +1,2 @@
+//! asset-sync
+#![forbid(unsafe_code)]

@@ -1,0 +1,2 @@
+//! metadata
+#![forbid(unsafe_code)]

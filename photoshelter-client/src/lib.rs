@@ -1,0 +1,2 @@
+//! photoshelter-client
+#![forbid(unsafe_code)]

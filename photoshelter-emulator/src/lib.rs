@@ -1,0 +1,2 @@
+//! photoshelter-emulator
+#![forbid(unsafe_code)]
