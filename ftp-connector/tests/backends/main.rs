@@ -1,0 +1,7 @@
+//! Every backend against the same conformance suite, in one test binary.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod ftp;
+mod local;
+mod memory;
+mod sftp;
