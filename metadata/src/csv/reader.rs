@@ -1,0 +1,630 @@
+//! [`MappingBuilder`] and [`ManifestReader`]: stream a CSV manifest as [`ManifestRecord`]s.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
+use csv::ByteRecord;
+
+use super::field_map::{Column, FieldMap};
+use super::text::{Encoding, decode, sniff};
+use crate::error::{Error, Position, Result, clip};
+use crate::field::Field;
+use crate::model::{AssetMetadata, KeywordSeparator};
+
+/// What to do with a column the [`FieldMap`] does not know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum UnknownColumns {
+    /// Keep it as a custom field named after the header (nothing read is dropped).
+    #[default]
+    Custom,
+    /// Skip it.
+    Ignore,
+    /// Refuse the manifest ("strict mode").
+    Error,
+}
+
+/// Options for reading CSV manifests; reusable, `&mut self` setters as in `csv::ReaderBuilder`.
+///
+/// ```
+/// use asset_metadata::csv::MappingBuilder;
+///
+/// let data = "file;title;keywords\na.jpg;Harbour;sea|boat\n";
+/// let mut rows = MappingBuilder::new()
+///     .delimiter(b';')
+///     .file_name("upload.csv")
+///     .from_reader(data.as_bytes())?;
+/// let row = rows.next().unwrap()?;
+/// assert_eq!(row.key, "a.jpg");
+/// assert_eq!(row.metadata.keywords.join(","), "sea,boat");
+/// # Ok::<(), asset_metadata::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct MappingBuilder {
+    delimiter: Option<u8>,
+    quote: u8,
+    encoding: Encoding,
+    map: FieldMap,
+    unknown: UnknownColumns,
+    keyword_separator: KeywordSeparator,
+    max_field_bytes: usize,
+    max_record_bytes: usize,
+    trim: bool,
+    check_duplicates: bool,
+    file_name: Option<String>,
+}
+
+impl Default for MappingBuilder {
+    fn default() -> Self {
+        Self {
+            delimiter: None,
+            quote: b'"',
+            encoding: Encoding::Utf8,
+            map: FieldMap::new(),
+            unknown: UnknownColumns::Custom,
+            keyword_separator: KeywordSeparator::Auto,
+            max_field_bytes: 1024 * 1024,
+            max_record_bytes: 64 * 1024 * 1024,
+            trim: true,
+            check_duplicates: true,
+            file_name: None,
+        }
+    }
+}
+
+impl MappingBuilder {
+    /// Defaults: delimiter sniffed from the header (comma, semicolon or tab), UTF-8 (a BOM is
+    /// skipped), built-in aliases, unknown columns kept as custom fields, keywords split on
+    /// the first of `;` `|` `,` found, fields up to 1 MiB, values trimmed, duplicate keys
+    /// refused.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Uses this delimiter instead of sniffing one.
+    ///
+    /// ```
+    /// # use asset_metadata::csv::MappingBuilder;
+    /// let mut rows = MappingBuilder::new().delimiter(b'\t').from_reader("file\ttitle\na.jpg\tT\n".as_bytes())?;
+    /// assert_eq!(rows.next().unwrap()?.metadata.title.as_deref(), Some("T"));
+    /// # Ok::<(), asset_metadata::Error>(())
+    /// ```
+    pub fn delimiter(&mut self, delimiter: u8) -> &mut Self {
+        self.delimiter = Some(delimiter);
+        self
+    }
+
+    /// The quote character (default `"`).
+    ///
+    /// ```
+    /// # use asset_metadata::csv::MappingBuilder;
+    /// let mut rows = MappingBuilder::new().quote(b'\'').from_reader("file,title\na.jpg,'a, b'\n".as_bytes())?;
+    /// assert_eq!(rows.next().unwrap()?.metadata.title.as_deref(), Some("a, b"));
+    /// # Ok::<(), asset_metadata::Error>(())
+    /// ```
+    pub fn quote(&mut self, quote: u8) -> &mut Self {
+        self.quote = quote;
+        self
+    }
+
+    /// The text encoding of the file (default UTF-8).
+    ///
+    /// ```
+    /// # use asset_metadata::csv::{Encoding, MappingBuilder};
+    /// let bytes = b"file,city\na.jpg,Z\xfcrich\n";
+    /// let mut rows = MappingBuilder::new().encoding(Encoding::Windows1252).from_reader(&bytes[..])?;
+    /// assert_eq!(rows.next().unwrap()?.metadata.city.as_deref(), Some("Zürich"));
+    /// # Ok::<(), asset_metadata::Error>(())
+    /// ```
+    pub fn encoding(&mut self, encoding: Encoding) -> &mut Self {
+        self.encoding = encoding;
+        self
+    }
+
+    /// The column mapping (default [`FieldMap::new`]).
+    ///
+    /// ```
+    /// # use asset_metadata::csv::{FieldMap, MappingBuilder};
+    /// # use asset_metadata::Field;
+    /// let map = FieldMap::new().key("Asset Name").field("Blurb", Field::Description);
+    /// let mut rows = MappingBuilder::new().field_map(map).from_reader("Asset Name,Blurb\na.jpg,Hi\n".as_bytes())?;
+    /// let row = rows.next().unwrap()?;
+    /// assert_eq!((row.key.as_str(), row.metadata.description.as_deref()), ("a.jpg", Some("Hi")));
+    /// # Ok::<(), asset_metadata::Error>(())
+    /// ```
+    pub fn field_map(&mut self, map: FieldMap) -> &mut Self {
+        self.map = map;
+        self
+    }
+
+    /// What to do with unknown columns (default: keep as custom fields).
+    ///
+    /// ```
+    /// # use asset_metadata::csv::{MappingBuilder, UnknownColumns};
+    /// let mut rows = MappingBuilder::new().unknown_columns(UnknownColumns::Ignore)
+    ///     .from_reader("file,Shoe Size\na.jpg,42\n".as_bytes())?;
+    /// assert!(rows.next().unwrap()?.metadata.custom.is_empty());
+    /// # Ok::<(), asset_metadata::Error>(())
+    /// ```
+    pub fn unknown_columns(&mut self, unknown: UnknownColumns) -> &mut Self {
+        self.unknown = unknown;
+        self
+    }
+
+    /// Strict mode: an unknown column is an error (`strict(false)` restores the default).
+    ///
+    /// ```
+    /// # use asset_metadata::csv::MappingBuilder;
+    /// let err = MappingBuilder::new().strict(true).from_reader("file,Shoe Size\n".as_bytes()).unwrap_err();
+    /// assert_eq!(err.to_string(), r#"line 1, column "Shoe Size": unknown column (strict mode)"#);
+    /// ```
+    pub fn strict(&mut self, yes: bool) -> &mut Self {
+        self.unknown = if yes {
+            UnknownColumns::Error
+        } else {
+            UnknownColumns::Custom
+        };
+        self
+    }
+
+    /// How keyword cells are split (default: the first of `;` `|` `,` found in the cell).
+    ///
+    /// ```
+    /// # use asset_metadata::csv::MappingBuilder;
+    /// # use asset_metadata::KeywordSeparator;
+    /// let mut rows = MappingBuilder::new().keyword_separator(KeywordSeparator::Char(','))
+    ///     .from_reader("file\tkeywords\na.jpg\tsea, boat; dawn\n".as_bytes())?;
+    /// assert_eq!(rows.next().unwrap()?.metadata.keywords.len(), 2);
+    /// # Ok::<(), asset_metadata::Error>(())
+    /// ```
+    pub fn keyword_separator(&mut self, sep: KeywordSeparator) -> &mut Self {
+        self.keyword_separator = sep;
+        self
+    }
+
+    /// The largest field accepted, in bytes (default 1 MiB). A longer field is an error
+    /// naming its record and column.
+    ///
+    /// ```
+    /// # use asset_metadata::csv::MappingBuilder;
+    /// let mut rows = MappingBuilder::new().max_field_bytes(6).from_reader("file,title\na.jpg,Harbour\n".as_bytes())?;
+    /// assert!(rows.next().unwrap().is_err());
+    /// # Ok::<(), asset_metadata::Error>(())
+    /// ```
+    pub fn max_field_bytes(&mut self, bytes: usize) -> &mut Self {
+        self.max_field_bytes = bytes;
+        self
+    }
+
+    /// The largest record (row) read into memory, in bytes (default 64 MiB). Past it,
+    /// reading stops with an error, so an endless quoted field cannot exhaust memory.
+    ///
+    /// ```
+    /// # use asset_metadata::csv::MappingBuilder;
+    /// let data = format!("file,title\na.jpg,\"{}", "x".repeat(100_000));
+    /// let mut rows = MappingBuilder::new().max_record_bytes(10_000).from_reader(data.as_bytes())?;
+    /// assert!(rows.next().unwrap().unwrap_err().to_string().contains("exceeds the limit"));
+    /// # Ok::<(), asset_metadata::Error>(())
+    /// ```
+    pub fn max_record_bytes(&mut self, bytes: usize) -> &mut Self {
+        self.max_record_bytes = bytes;
+        self
+    }
+
+    /// Whether surrounding whitespace is trimmed from every value (default `true`).
+    ///
+    /// ```
+    /// # use asset_metadata::csv::MappingBuilder;
+    /// let mut rows = MappingBuilder::new().trim(false).from_reader("file,title\na.jpg, T \n".as_bytes())?;
+    /// assert_eq!(rows.next().unwrap()?.metadata.title.as_deref(), Some(" T "));
+    /// # Ok::<(), asset_metadata::Error>(())
+    /// ```
+    pub fn trim(&mut self, yes: bool) -> &mut Self {
+        self.trim = yes;
+        self
+    }
+
+    /// Whether a key seen twice is an error (default `true`). The reader keeps only the keys
+    /// it has seen, not the records.
+    ///
+    /// ```
+    /// # use asset_metadata::csv::MappingBuilder;
+    /// let data = "file\na.jpg\na.jpg\n";
+    /// assert!(MappingBuilder::new().from_reader(data.as_bytes())?.any(|r| r.is_err()));
+    /// assert!(MappingBuilder::new().check_duplicates(false).from_reader(data.as_bytes())?.all(|r| r.is_ok()));
+    /// # Ok::<(), asset_metadata::Error>(())
+    /// ```
+    pub fn check_duplicates(&mut self, yes: bool) -> &mut Self {
+        self.check_duplicates = yes;
+        self
+    }
+
+    /// The file name used in error positions (set by [`from_path`](Self::from_path)).
+    ///
+    /// ```
+    /// # use asset_metadata::csv::MappingBuilder;
+    /// let err = MappingBuilder::new().file_name("in.csv").from_reader("title\nT\n".as_bytes()).unwrap_err();
+    /// assert!(err.to_string().starts_with("in.csv, line 1: no file key column"));
+    /// ```
+    pub fn file_name(&mut self, name: impl Into<String>) -> &mut Self {
+        self.file_name = Some(name.into());
+        self
+    }
+
+    /// Opens a file and reads its header.
+    pub fn from_path(&self, path: impl AsRef<Path>) -> Result<ManifestReader<File>> {
+        let path = path.as_ref();
+        let mut this = self.clone();
+        if this.file_name.is_none() {
+            this.file_name = Some(path.display().to_string());
+        }
+        let pos = Position::new().with_file(this.file_name.as_deref());
+        let file = File::open(path).map_err(|e| Error::io(pos, "open", e))?;
+        ManifestReader::new(this, file)
+    }
+
+    /// Reads the header from `reader` and returns the record iterator.
+    pub fn from_reader<R: Read>(&self, reader: R) -> Result<ManifestReader<R>> {
+        ManifestReader::new(self.clone(), reader)
+    }
+}
+
+/// One row of a manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ManifestRecord {
+    /// The file key, trimmed, with `\` turned into `/` and a leading `./` removed.
+    pub key: String,
+    /// The metadata of the row.
+    pub metadata: AssetMetadata,
+    /// The line the row starts on (the header is line 1).
+    pub line: u64,
+    /// The row's number, counting from 1 after the header.
+    pub record: u64,
+}
+
+/// Counts the bytes handed to the CSV parser since the start of the current record, and
+/// stops at the record limit so that one endless field cannot exhaust memory.
+#[derive(Debug)]
+struct Guard<R> {
+    inner: R,
+    since_record: usize,
+    limit: usize,
+    tripped: bool,
+}
+
+impl<R: Read> Read for Guard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.since_record > self.limit {
+            self.tripped = true;
+            return Err(io::Error::other("record size limit"));
+        }
+        let n = self.inner.read(buf)?;
+        self.since_record += n;
+        Ok(n)
+    }
+}
+
+type Source<R> = Guard<io::Chain<io::Cursor<Vec<u8>>, R>>;
+
+/// A streaming reader of manifest rows: an iterator of [`ManifestRecord`]s.
+///
+/// Built by [`MappingBuilder`]. Rows are parsed one at a time; only the keys seen so far are
+/// kept (for duplicate detection). After an error in one row's values (a bad date…) the
+/// iterator goes on with the next row; after a malformed file or an I/O error it ends.
+#[derive(Debug)]
+pub struct ManifestReader<R> {
+    csv: csv::Reader<Source<R>>,
+    opts: MappingBuilder,
+    headers: Vec<String>,
+    plan: Vec<Column>,
+    key_idx: usize,
+    seen: HashMap<String, u64>,
+    raw: ByteRecord,
+    records: u64,
+    done: bool,
+}
+
+impl<R: Read> ManifestReader<R> {
+    fn new(opts: MappingBuilder, mut reader: R) -> Result<Self> {
+        let file = opts.file_name.clone();
+        let base = Position::new().with_file(file.as_deref());
+        if opts.max_field_bytes == 0 || opts.max_record_bytes == 0 {
+            return Err(Error::InvalidConfig {
+                key: "max_field_bytes",
+                message: "limits must be above zero".into(),
+            });
+        }
+        let sniffed = sniff(&mut reader, opts.quote, opts.max_record_bytes)
+            .map_err(|e| e.at(&base.clone().with_line(1)))?;
+        let delimiter = opts.delimiter.unwrap_or(sniffed.delimiter);
+        let source = Guard {
+            inner: io::Cursor::new(sniffed.prefix).chain(reader),
+            since_record: 0,
+            limit: opts.max_record_bytes,
+            tripped: false,
+        };
+        let csv = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .quote(opts.quote)
+            .from_reader(source);
+        let mut this = Self {
+            csv,
+            opts,
+            headers: Vec::new(),
+            plan: Vec::new(),
+            key_idx: 0,
+            seen: HashMap::new(),
+            raw: ByteRecord::new(),
+            records: 0,
+            done: false,
+        };
+        this.read_header()?;
+        Ok(this)
+    }
+
+    fn base(&self) -> Position {
+        Position::new().with_file(self.opts.file_name.as_deref())
+    }
+
+    fn read_header(&mut self) -> Result<()> {
+        let pos = self.base().with_line(1);
+        let mut raw = ByteRecord::new();
+        let got = self.read_raw(&mut raw, &pos)?;
+        if !got {
+            return Err(Error::Structure {
+                pos: Box::new(pos),
+                message: "empty manifest: no header line".into(),
+            });
+        }
+        let mut key_idx = None;
+        for (i, cell) in raw.iter().enumerate() {
+            let col_pos = pos.clone().with_column(format!("#{}", i + 1));
+            self.check_size(cell, &col_pos)?;
+            let text = decode(cell, self.opts.encoding).map_err(|e| e.at(&col_pos))?;
+            let header = text.trim().to_owned();
+            let header = if header.is_empty() {
+                format!("column {}", i + 1)
+            } else {
+                header
+            };
+            let mut column = match self.opts.map.known(&header) {
+                Some(c) => c,
+                None => match self.opts.unknown {
+                    UnknownColumns::Custom => Column::Custom(header.clone()),
+                    UnknownColumns::Ignore => Column::Ignore,
+                    UnknownColumns::Error => {
+                        return Err(Error::UnknownColumn {
+                            pos: Box::new(pos.clone().with_column(header)),
+                        });
+                    }
+                },
+            };
+            if column == Column::Key {
+                if key_idx.is_none() {
+                    key_idx = Some(i);
+                } else {
+                    // A second file-name-like column (exiftool's FileName beside SourceFile)
+                    // is kept as data.
+                    column = Column::Custom(header.clone());
+                }
+            }
+            self.headers.push(header);
+            self.plan.push(column);
+        }
+        self.key_idx = key_idx.ok_or_else(|| Error::MissingKeyColumn {
+            pos: Box::new(pos.clone()),
+            looked_for: self.opts.map.key_names(),
+            found: self.headers.join(", "),
+        })?;
+        Ok(())
+    }
+
+    /// The header's columns, as written (trimmed; empty ones named `column N`).
+    pub fn headers(&self) -> &[String] {
+        &self.headers
+    }
+
+    /// What each header column is used for, in header order.
+    pub fn columns(&self) -> impl Iterator<Item = (&str, &Column)> + '_ {
+        self.headers.iter().map(String::as_str).zip(self.plan.iter())
+    }
+
+    fn read_raw(&mut self, raw: &mut ByteRecord, pos: &Position) -> Result<bool> {
+        self.csv.get_mut().since_record = 0;
+        match self.csv.read_byte_record(raw) {
+            Ok(got) => Ok(got),
+            Err(e) => {
+                self.done = true;
+                let line = e.position().map(csv::Position::line);
+                let mut pos = pos.clone();
+                if let Some(line) = line {
+                    pos.line = Some(line);
+                }
+                if self.csv.get_ref().tripped {
+                    return Err(Error::Limit {
+                        pos: Box::new(pos),
+                        what: "a record".into(),
+                        limit: self.opts.max_record_bytes,
+                    });
+                }
+                let message = e.to_string();
+                Err(match e.into_kind() {
+                    csv::ErrorKind::Io(io) => Error::io(pos, "read", io),
+                    _ => Error::Csv {
+                        pos: Box::new(pos),
+                        message,
+                    },
+                })
+            }
+        }
+    }
+
+    fn check_size(&self, cell: &[u8], pos: &Position) -> Result<()> {
+        if cell.len() > self.opts.max_field_bytes {
+            return Err(Error::Limit {
+                pos: Box::new(pos.clone()),
+                what: format!("field of {} bytes", cell.len()),
+                limit: self.opts.max_field_bytes,
+            });
+        }
+        Ok(())
+    }
+
+    fn next_record(&mut self) -> Option<Result<ManifestRecord>> {
+        let mut raw = std::mem::take(&mut self.raw);
+        let out = loop {
+            let pos = self.base();
+            match self.read_raw(&mut raw, &pos) {
+                Err(e) => break Some(Err(e)),
+                Ok(false) => {
+                    self.done = true;
+                    break None;
+                }
+                // Rows of nothing but delimiters are skipped, like blank lines.
+                Ok(true) if raw.iter().all(<[u8]>::is_empty) => continue,
+                Ok(true) => {
+                    self.records += 1;
+                    break Some(self.map_record(&raw));
+                }
+            }
+        };
+        self.raw = raw;
+        out
+    }
+
+    fn map_record(&mut self, raw: &ByteRecord) -> Result<ManifestRecord> {
+        let line = raw.position().map_or(0, csv::Position::line);
+        let pos = self.base().with_line(line).with_record(self.records);
+        if raw.len() > self.plan.len() && raw.iter().skip(self.plan.len()).any(|c| !c.is_empty()) {
+            return Err(Error::Csv {
+                pos: Box::new(pos),
+                message: format!(
+                    "record has {} fields but the header has {}",
+                    raw.len(),
+                    self.plan.len()
+                ),
+            });
+        }
+        let mut meta = AssetMetadata::default();
+        let mut key = None;
+        let mut time: Option<(String, usize)> = None;
+        for (i, cell) in raw.iter().enumerate().take(self.plan.len()) {
+            let column = &self.plan[i];
+            if *column == Column::Ignore || cell.is_empty() {
+                continue;
+            }
+            let header = &self.headers[i];
+            let col_pos = || {
+                let p = pos.clone().with_column(header.as_str());
+                match column {
+                    Column::Field(f) => p.with_field(f.name()),
+                    Column::TimeCreated => p.with_field(Field::DateCreated.name()),
+                    _ => p,
+                }
+            };
+            self.check_size(cell, &col_pos())?;
+            let text = decode(cell, self.opts.encoding).map_err(|e| e.at(&col_pos()))?;
+            let value = if self.opts.trim { text.trim() } else { &text };
+            if value.is_empty() {
+                continue;
+            }
+            match column {
+                Column::Key => key = Some(normalize_key(value)),
+                Column::Field(f) => {
+                    // The first non-empty column wins; keyword columns add up.
+                    if *f == Field::Keywords {
+                        let mut extra = AssetMetadata::default();
+                        extra
+                            .set_trimmed(*f, value, self.opts.keyword_separator)
+                            .map_err(|e| e.at(&col_pos()))?;
+                        meta.keywords.extend(extra.keywords.iter());
+                    } else if !meta.is_set(*f) {
+                        meta.set_trimmed(*f, value, self.opts.keyword_separator)
+                            .map_err(|e| e.at(&col_pos()))?;
+                    }
+                }
+                Column::TimeCreated => time = Some((value.to_owned(), i)),
+                Column::Custom(name) => {
+                    if !meta.custom.contains(name) {
+                        meta.custom.insert(name.as_str(), value);
+                    }
+                }
+                Column::Ignore => {}
+            }
+        }
+        if let Some((t, i)) = time {
+            let header = &self.headers[i];
+            combine_time(&mut meta, &t, header).map_err(|e| {
+                e.at(&pos
+                    .clone()
+                    .with_column(header.as_str())
+                    .with_field(Field::DateCreated.name()))
+            })?;
+        }
+        let key_pos = || pos.clone().with_column(self.headers[self.key_idx].as_str());
+        let key = match key {
+            Some(k) if !k.is_empty() => k,
+            _ => return Err(Error::EmptyKey { pos: Box::new(key_pos()) }),
+        };
+        if self.opts.check_duplicates {
+            if let Some(first) = self.seen.get(&key) {
+                return Err(Error::DuplicateKey {
+                    pos: Box::new(key_pos()),
+                    key: clip(&key),
+                    first: format!("line {first}"),
+                });
+            }
+            self.seen.insert(key.clone(), line);
+        }
+        Ok(ManifestRecord {
+            key,
+            metadata: meta,
+            line,
+            record: self.records,
+        })
+    }
+}
+
+/// Completes the date with a time column (exiftool `IPTC:DateCreated` + `IPTC:TimeCreated`).
+/// Without a full date, the time is kept as a custom field.
+fn combine_time(meta: &mut AssetMetadata, time: &str, header: &str) -> Result<()> {
+    match meta.date_created {
+        Some(d) if d.date().is_some() && d.time().is_none() => {
+            let joined = format!("{}T{time}", d.date_string());
+            meta.date_created = Some(joined.parse().map_err(|_| {
+                Error::invalid_value(time, "expected a time hh:mm[:ss][±hh:mm]")
+            })?);
+        }
+        _ => {
+            if !meta.custom.contains(header) {
+                meta.custom.insert(header, time);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Trims, turns `\` into `/` and drops leading `./`.
+pub(crate) fn normalize_key(key: &str) -> String {
+    let mut k = key.trim().replace('\\', "/");
+    while let Some(rest) = k.strip_prefix("./") {
+        k = rest.to_owned();
+    }
+    k
+}
+
+impl<R: Read> Iterator for ManifestReader<R> {
+    type Item = Result<ManifestRecord>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        self.next_record()
+    }
+}

@@ -1,0 +1,578 @@
+//! The record: [`AssetMetadata`], its [`Keywords`] and [`CustomFields`].
+
+use indexmap::{IndexMap, IndexSet};
+
+use crate::date::DateCreated;
+use crate::error::{Error, Result};
+use crate::field::Field;
+use crate::values::{CopyrightStatus, Rating, ReleaseStatus};
+
+/// The IPTC Core / Extension metadata of one asset, plus custom fields.
+///
+/// Every field is optional; an unset field is `None` (or empty keywords). Fields are public,
+/// so build a record from [`Default`] and assign:
+///
+/// ```
+/// use asset_metadata::{AssetMetadata, Field, FieldValue};
+///
+/// let mut m = AssetMetadata::default();
+/// m.title = Some("Harbour at dawn".into());
+/// m.keywords.extend(["harbour", "dawn", "harbour"]);
+/// m.set(Field::DateCreated, "2023:05:01 06:12:00")?;
+/// m.custom.insert("Client Code", "ACME-7");
+///
+/// assert_eq!(m.keywords.len(), 2); // deduplicated, in order
+/// assert_eq!(m.get(Field::DateCreated), Some(FieldValue::Text("2023-05-01T06:12:00".into())));
+/// # Ok::<(), asset_metadata::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AssetMetadata {
+    /// Title (IPTC Object Name).
+    pub title: Option<String>,
+    /// Headline.
+    pub headline: Option<String>,
+    /// Description / caption.
+    pub description: Option<String>,
+    /// Caption writer.
+    pub caption_writer: Option<String>,
+    /// Keywords, ordered and deduplicated.
+    pub keywords: Keywords,
+    /// Creator / by-line. Several creators read from XMP are joined with `"; "`.
+    pub creator: Option<String>,
+    /// Creator's job title.
+    pub creator_job_title: Option<String>,
+    /// Credit line.
+    pub credit_line: Option<String>,
+    /// Source.
+    pub source: Option<String>,
+    /// Copyright notice.
+    pub copyright_notice: Option<String>,
+    /// Copyright status; `None` is "unknown".
+    pub copyright_status: Option<CopyrightStatus>,
+    /// Rights usage terms.
+    pub rights_usage_terms: Option<String>,
+    /// Special instructions.
+    pub special_instructions: Option<String>,
+    /// Job id (IPTC transmission reference).
+    pub job_id: Option<String>,
+    /// Date created.
+    pub date_created: Option<DateCreated>,
+    /// Sublocation.
+    pub sublocation: Option<String>,
+    /// City.
+    pub city: Option<String>,
+    /// State / province.
+    pub state: Option<String>,
+    /// Country.
+    pub country: Option<String>,
+    /// Country ISO code.
+    pub country_code: Option<String>,
+    /// Star rating.
+    pub rating: Option<Rating>,
+    /// Model release status.
+    pub model_release: Option<ReleaseStatus>,
+    /// Property release status.
+    pub property_release: Option<ReleaseStatus>,
+    /// Everything else that was read, in the order it was read.
+    pub custom: CustomFields,
+}
+
+macro_rules! text_field {
+    ($self:ident, $field:expr, |$slot:ident| $body:expr, else $other:expr) => {
+        match $field {
+            Field::Title => { let $slot = &$self.title; $body }
+            Field::Headline => { let $slot = &$self.headline; $body }
+            Field::Description => { let $slot = &$self.description; $body }
+            Field::CaptionWriter => { let $slot = &$self.caption_writer; $body }
+            Field::Creator => { let $slot = &$self.creator; $body }
+            Field::CreatorJobTitle => { let $slot = &$self.creator_job_title; $body }
+            Field::CreditLine => { let $slot = &$self.credit_line; $body }
+            Field::Source => { let $slot = &$self.source; $body }
+            Field::CopyrightNotice => { let $slot = &$self.copyright_notice; $body }
+            Field::RightsUsageTerms => { let $slot = &$self.rights_usage_terms; $body }
+            Field::SpecialInstructions => { let $slot = &$self.special_instructions; $body }
+            Field::JobId => { let $slot = &$self.job_id; $body }
+            Field::Sublocation => { let $slot = &$self.sublocation; $body }
+            Field::City => { let $slot = &$self.city; $body }
+            Field::State => { let $slot = &$self.state; $body }
+            Field::Country => { let $slot = &$self.country; $body }
+            Field::CountryCode => { let $slot = &$self.country_code; $body }
+            _ => $other,
+        }
+    };
+}
+
+impl AssetMetadata {
+    /// A record with nothing set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether nothing at all is set (no field, no custom field).
+    pub fn is_empty(&self) -> bool {
+        Field::ALL.into_iter().all(|f| !self.is_set(f)) && self.custom.is_empty()
+    }
+
+    /// Whether `field` has a value.
+    pub fn is_set(&self, field: Field) -> bool {
+        match field {
+            Field::Keywords => !self.keywords.is_empty(),
+            Field::CopyrightStatus => self.copyright_status.is_some(),
+            Field::DateCreated => self.date_created.is_some(),
+            Field::Rating => self.rating.is_some(),
+            Field::ModelReleaseStatus => self.model_release.is_some(),
+            Field::PropertyReleaseStatus => self.property_release.is_some(),
+            f => text_field!(self, f, |slot| slot.is_some(), else false),
+        }
+    }
+
+    /// The value of `field` as text (or the keyword list), `None` when unset.
+    ///
+    /// Dates print as ISO 8601, statuses by their display names, ratings as numbers.
+    pub fn get(&self, field: Field) -> Option<FieldValue> {
+        let text = match field {
+            Field::Keywords => {
+                return (!self.keywords.is_empty())
+                    .then(|| FieldValue::List(self.keywords.iter().map(str::to_owned).collect()));
+            }
+            Field::CopyrightStatus => self.copyright_status.map(|v| v.to_string()),
+            Field::DateCreated => self.date_created.map(|v| v.to_string()),
+            Field::Rating => self.rating.map(|v| v.to_string()),
+            Field::ModelReleaseStatus => self.model_release.map(|v| v.to_string()),
+            Field::PropertyReleaseStatus => self.property_release.map(|v| v.to_string()),
+            f => text_field!(self, f, |slot| slot.clone(), else None),
+        };
+        text.map(FieldValue::Text)
+    }
+
+    /// Sets `field` from text, parsing dates, ratings and statuses. Surrounding whitespace
+    /// is trimmed; an empty value clears the field. Keywords are split on `;`, `|` or `,`
+    /// (the first of these found), replacing the current keywords.
+    pub fn set(&mut self, field: Field, text: &str) -> Result<()> {
+        let t = text.trim();
+        let res = self.set_trimmed(field, t, KeywordSeparator::Auto);
+        res.map_err(|e| e.at(&crate::error::Position::new().with_field(field.name())))
+    }
+
+    pub(crate) fn set_trimmed(&mut self, field: Field, t: &str, sep: KeywordSeparator) -> Result<()> {
+        fn opt<T: std::str::FromStr<Err = Error>>(t: &str) -> Result<Option<T>> {
+            if t.is_empty() {
+                Ok(None)
+            } else {
+                t.parse().map(Some)
+            }
+        }
+        let text = (!t.is_empty()).then(|| t.to_owned());
+        match field {
+            Field::Keywords => {
+                self.keywords.clear();
+                self.keywords.extend(split_keywords(t, sep));
+            }
+            Field::CopyrightStatus => {
+                // "Unknown" is how exports spell an unset status.
+                self.copyright_status = if t.eq_ignore_ascii_case("unknown") {
+                    None
+                } else {
+                    opt(t)?
+                };
+            }
+            Field::DateCreated => self.date_created = opt(t)?,
+            Field::Rating => self.rating = opt(t)?,
+            Field::ModelReleaseStatus => self.model_release = opt(t)?,
+            Field::PropertyReleaseStatus => self.property_release = opt(t)?,
+            Field::Title => self.title = text,
+            Field::Headline => self.headline = text,
+            Field::Description => self.description = text,
+            Field::CaptionWriter => self.caption_writer = text,
+            Field::Creator => self.creator = text,
+            Field::CreatorJobTitle => self.creator_job_title = text,
+            Field::CreditLine => self.credit_line = text,
+            Field::Source => self.source = text,
+            Field::CopyrightNotice => self.copyright_notice = text,
+            Field::RightsUsageTerms => self.rights_usage_terms = text,
+            Field::SpecialInstructions => self.special_instructions = text,
+            Field::JobId => self.job_id = text,
+            Field::Sublocation => self.sublocation = text,
+            Field::City => self.city = text,
+            Field::State => self.state = text,
+            Field::Country => self.country = text,
+            Field::CountryCode => self.country_code = text,
+        }
+        Ok(())
+    }
+
+    /// Clears `field`.
+    pub fn clear(&mut self, field: Field) {
+        self.copy_from(&AssetMetadata::default(), field);
+    }
+
+    /// Replaces `field` with the value it has in `other`.
+    pub(crate) fn copy_from(&mut self, other: &AssetMetadata, field: Field) {
+        match field {
+            Field::Keywords => self.keywords.clone_from(&other.keywords),
+            Field::CopyrightStatus => self.copyright_status = other.copyright_status,
+            Field::DateCreated => self.date_created = other.date_created,
+            Field::Rating => self.rating = other.rating,
+            Field::ModelReleaseStatus => self.model_release = other.model_release,
+            Field::PropertyReleaseStatus => self.property_release = other.property_release,
+            Field::Title => self.title.clone_from(&other.title),
+            Field::Headline => self.headline.clone_from(&other.headline),
+            Field::Description => self.description.clone_from(&other.description),
+            Field::CaptionWriter => self.caption_writer.clone_from(&other.caption_writer),
+            Field::Creator => self.creator.clone_from(&other.creator),
+            Field::CreatorJobTitle => self.creator_job_title.clone_from(&other.creator_job_title),
+            Field::CreditLine => self.credit_line.clone_from(&other.credit_line),
+            Field::Source => self.source.clone_from(&other.source),
+            Field::CopyrightNotice => self.copyright_notice.clone_from(&other.copyright_notice),
+            Field::RightsUsageTerms => self.rights_usage_terms.clone_from(&other.rights_usage_terms),
+            Field::SpecialInstructions => {
+                self.special_instructions.clone_from(&other.special_instructions);
+            }
+            Field::JobId => self.job_id.clone_from(&other.job_id),
+            Field::Sublocation => self.sublocation.clone_from(&other.sublocation),
+            Field::City => self.city.clone_from(&other.city),
+            Field::State => self.state.clone_from(&other.state),
+            Field::Country => self.country.clone_from(&other.country),
+            Field::CountryCode => self.country_code.clone_from(&other.country_code),
+        }
+    }
+
+    /// The text slot of a plain text field, for merges that append text.
+    pub(crate) fn text_mut(&mut self, field: Field) -> Option<&mut Option<String>> {
+        Some(match field {
+            Field::Title => &mut self.title,
+            Field::Headline => &mut self.headline,
+            Field::Description => &mut self.description,
+            Field::CaptionWriter => &mut self.caption_writer,
+            Field::Creator => &mut self.creator,
+            Field::CreatorJobTitle => &mut self.creator_job_title,
+            Field::CreditLine => &mut self.credit_line,
+            Field::Source => &mut self.source,
+            Field::CopyrightNotice => &mut self.copyright_notice,
+            Field::RightsUsageTerms => &mut self.rights_usage_terms,
+            Field::SpecialInstructions => &mut self.special_instructions,
+            Field::JobId => &mut self.job_id,
+            Field::Sublocation => &mut self.sublocation,
+            Field::City => &mut self.city,
+            Field::State => &mut self.state,
+            Field::Country => &mut self.country,
+            Field::CountryCode => &mut self.country_code,
+            _ => return None,
+        })
+    }
+
+    /// Whether `field` holds the same value in `self` and `other`.
+    pub(crate) fn same(&self, other: &AssetMetadata, field: Field) -> bool {
+        match field {
+            Field::Keywords => self.keywords == other.keywords,
+            _ => self.get(field) == other.get(field),
+        }
+    }
+}
+
+/// How keyword cells are split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum KeywordSeparator {
+    /// The first of `;`, `|`, `,` that occurs in the cell (so `Paris, France; travel`
+    /// gives two keywords).
+    #[default]
+    Auto,
+    /// Always this character.
+    Char(char),
+}
+
+/// Splits a keyword cell, trimming each keyword and dropping empty ones.
+pub(crate) fn split_keywords(text: &str, sep: KeywordSeparator) -> impl Iterator<Item = &str> {
+    let sep = match sep {
+        KeywordSeparator::Char(c) => c,
+        KeywordSeparator::Auto => [';', '|', ',']
+            .into_iter()
+            .find(|c| text.contains(*c))
+            .unwrap_or(';'),
+    };
+    text.split(sep).map(str::trim).filter(|k| !k.is_empty())
+}
+
+/// Keywords: ordered, without duplicates (compared exactly), without empty entries.
+///
+/// ```
+/// use asset_metadata::Keywords;
+/// let mut k: Keywords = ["sea", "boat"].into_iter().collect();
+/// assert!(!k.push("sea"));
+/// assert!(k.push(" dawn "));
+/// assert_eq!(k.join(", "), "sea, boat, dawn");
+/// ```
+#[derive(Debug, Clone, Default, Eq)]
+pub struct Keywords(IndexSet<String>);
+
+impl Keywords {
+    /// No keywords.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a keyword at the end (trimmed); `false` if it was empty or already present.
+    pub fn push(&mut self, keyword: impl AsRef<str>) -> bool {
+        let k = keyword.as_ref().trim();
+        if k.is_empty() || self.0.contains(k) {
+            return false;
+        }
+        self.0.insert(k.to_owned())
+    }
+
+    /// Adds keywords at the end, skipping duplicates.
+    pub fn extend<I, S>(&mut self, keywords: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        for k in keywords {
+            self.push(k);
+        }
+    }
+
+    /// Removes a keyword, keeping the order of the rest; `false` if absent.
+    pub fn remove(&mut self, keyword: &str) -> bool {
+        self.0.shift_remove(keyword)
+    }
+
+    /// Whether `keyword` is present.
+    pub fn contains(&self, keyword: &str) -> bool {
+        self.0.contains(keyword)
+    }
+
+    /// The keywords in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.0.iter().map(String::as_str)
+    }
+
+    /// How many.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Removes all.
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    /// The keywords joined with `sep`.
+    pub fn join(&self, sep: &str) -> String {
+        let mut out = String::new();
+        for (i, k) in self.iter().enumerate() {
+            if i > 0 {
+                out.push_str(sep);
+            }
+            out.push_str(k);
+        }
+        out
+    }
+}
+
+impl PartialEq for Keywords {
+    /// Order matters.
+    fn eq(&self, other: &Self) -> bool {
+        self.0.len() == other.0.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<S> for Keywords {
+    fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Self {
+        let mut k = Keywords::new();
+        k.extend(iter);
+        k
+    }
+}
+
+impl<'a> IntoIterator for &'a Keywords {
+    type Item = &'a str;
+    type IntoIter = std::iter::Map<indexmap::set::Iter<'a, String>, fn(&String) -> &str>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(String::as_str)
+    }
+}
+
+/// The value of a custom field: text or a list of texts.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FieldValue {
+    /// One text.
+    Text(String),
+    /// An ordered list (an XMP `rdf:Bag`/`rdf:Seq`, keywords).
+    List(Vec<String>),
+}
+
+impl FieldValue {
+    /// The value as one text; list items are joined with `"; "`.
+    pub fn to_text(&self) -> String {
+        match self {
+            FieldValue::Text(t) => t.clone(),
+            FieldValue::List(items) => items.join("; "),
+        }
+    }
+
+    /// The text, if this is a single text.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            FieldValue::Text(t) => Some(t),
+            FieldValue::List(_) => None,
+        }
+    }
+
+    /// The items (a text is a list of one).
+    pub fn items(&self) -> &[String] {
+        match self {
+            FieldValue::Text(t) => std::slice::from_ref(t),
+            FieldValue::List(items) => items,
+        }
+    }
+}
+
+impl From<&str> for FieldValue {
+    fn from(s: &str) -> Self {
+        FieldValue::Text(s.to_owned())
+    }
+}
+
+impl From<String> for FieldValue {
+    fn from(s: String) -> Self {
+        FieldValue::Text(s)
+    }
+}
+
+impl From<Vec<String>> for FieldValue {
+    fn from(items: Vec<String>) -> Self {
+        FieldValue::List(items)
+    }
+}
+
+/// Custom fields: an ordered map from name to [`FieldValue`], keeping insertion order.
+///
+/// Names are kept as read: a CSV header (`"Client Code"`), an XMP property
+/// (`"Iptc4xmpExt:PersonInImage"`), a PhotoShelter name (`"display_caption"`).
+///
+/// ```
+/// use asset_metadata::{CustomFields, FieldValue};
+/// let mut c = CustomFields::new();
+/// c.insert("Client Code", "ACME-7");
+/// c.insert("People", vec!["Ana".to_string(), "Bo".to_string()]);
+/// assert_eq!(c.get("Client Code"), Some(&FieldValue::Text("ACME-7".into())));
+/// assert_eq!(c.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["Client Code", "People"]);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CustomFields(IndexMap<String, FieldValue>);
+
+impl CustomFields {
+    /// No fields.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets a field, keeping its place if it existed; returns the old value.
+    pub fn insert(&mut self, name: impl Into<String>, value: impl Into<FieldValue>) -> Option<FieldValue> {
+        self.0.insert(name.into(), value.into())
+    }
+
+    /// The value of a field.
+    pub fn get(&self, name: &str) -> Option<&FieldValue> {
+        self.0.get(name)
+    }
+
+    /// Mutable access to a field's value.
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut FieldValue> {
+        self.0.get_mut(name)
+    }
+
+    /// Removes a field, keeping the order of the rest.
+    pub fn remove(&mut self, name: &str) -> Option<FieldValue> {
+        self.0.shift_remove(name)
+    }
+
+    /// Whether a field is present.
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.contains_key(name)
+    }
+
+    /// The fields in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &FieldValue)> + '_ {
+        self.0.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// How many.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<K: Into<String>, V: Into<FieldValue>> FromIterator<(K, V)> for CustomFields {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        Self(iter.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_and_get_every_field() {
+        let mut m = AssetMetadata::new();
+        for f in Field::ALL {
+            let text = match f {
+                Field::CopyrightStatus => "Copyrighted",
+                Field::DateCreated => "2020-02-29",
+                Field::Rating => "3",
+                Field::ModelReleaseStatus | Field::PropertyReleaseStatus => "Limited",
+                Field::Keywords => "a; b",
+                _ => "  some text ",
+            };
+            m.set(f, text).unwrap();
+            assert!(m.is_set(f), "{f}");
+            match m.get(f).unwrap() {
+                FieldValue::List(items) => assert_eq!(items, ["a", "b"]),
+                FieldValue::Text(t) => assert_eq!(t, text.trim(), "{f}"),
+            }
+        }
+        for f in Field::ALL {
+            m.set(f, " ").unwrap();
+            assert!(!m.is_set(f), "{f}");
+        }
+        assert!(m.is_empty());
+    }
+
+    #[test]
+    fn set_names_the_field_on_bad_values() {
+        let err = AssetMetadata::new().set(Field::Rating, "9").unwrap_err();
+        assert_eq!(err.to_string(), r#"field Rating: invalid value "9": expected a rating of -1 (rejected) or 0 to 5"#);
+    }
+
+    #[test]
+    fn keyword_splitting_prefers_semicolons() {
+        let got: Vec<_> = split_keywords("Paris, France; travel;; ", KeywordSeparator::Auto).collect();
+        assert_eq!(got, ["Paris, France", "travel"]);
+        let got: Vec<_> = split_keywords("a|b , c", KeywordSeparator::Auto).collect();
+        assert_eq!(got, ["a", "b , c"]);
+        let got: Vec<_> = split_keywords("a, b", KeywordSeparator::Char(';')).collect();
+        assert_eq!(got, ["a, b"]);
+    }
+
+    #[test]
+    fn keyword_order_matters_for_equality() {
+        let a: Keywords = ["x", "y"].into_iter().collect();
+        let b: Keywords = ["y", "x"].into_iter().collect();
+        assert_ne!(a, b);
+    }
+}
