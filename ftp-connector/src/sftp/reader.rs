@@ -1,0 +1,281 @@
+//! Pipelined reads: one file as a [`ByteStream`], with many READ requests in flight.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use futures::stream::{FuturesOrdered, Stream, StreamExt};
+use russh_sftp::client::error::Error as SftpError;
+use russh_sftp::protocol::{Attrs, FileAttributes, OpenFlags, StatusCode};
+
+use super::core::Session;
+use super::pool::Lease;
+use crate::error::{Error, Operation, Result};
+use crate::fs::ByteStream;
+
+/// Requests sent before the file's size is known: enough for a small file to arrive in
+/// one round trip, few enough that a tiny file wastes little.
+const SPECULATIVE: usize = 4;
+
+/// The smallest READ we shrink to when a server answers short.
+const MIN_READ: u32 = 4096;
+
+type ReadReply = (u64, u32, std::result::Result<Vec<u8>, SftpError>);
+
+/// An open remote handle, closed in the background when dropped.
+pub(crate) struct OpenHandle {
+    pub(crate) sftp: std::sync::Arc<russh_sftp::client::RawSftpSession>,
+    pub(crate) handle: Option<String>,
+}
+
+impl OpenHandle {
+    pub(crate) fn name(&self) -> &str {
+        self.handle.as_deref().unwrap_or("")
+    }
+}
+
+impl Drop for OpenHandle {
+    fn drop(&mut self) {
+        let Some(handle) = self.handle.take() else {
+            return;
+        };
+        let sftp = self.sftp.clone();
+        // Nothing waits for this reply: a failed CLOSE after a read changes nothing.
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                let _ = sftp.close(handle).await;
+            });
+        }
+    }
+}
+
+/// Opens `server_path` and streams it from `offset`.
+pub(crate) async fn open(
+    lease: Lease,
+    server_path: String,
+    rel: &str,
+    offset: u64,
+    max_in_flight: usize,
+) -> Result<ByteStream> {
+    let handle = lease
+        .sftp
+        .open(server_path, OpenFlags::READ, FileAttributes::empty())
+        .await
+        .map_err(|e| lease.error(Operation::Read, rel, e))?
+        .handle;
+    let handle = OpenHandle {
+        sftp: lease.sftp.clone(),
+        handle: Some(handle),
+    };
+    let sftp = lease.sftp.clone();
+    let h = handle.name().to_owned();
+    // FSTAT goes out with the first READs; the size it reports lets a stream that ends
+    // early be told apart from the end of the file.
+    let fstat = async move { sftp.fstat(h).await }.boxed();
+    Ok(Reader {
+        chunk: lease.features.read_len,
+        lease: Some(lease),
+        handle: Some(handle),
+        path: rel.to_owned(),
+        start: offset,
+        next: offset,
+        size: None,
+        fstat: Some(fstat),
+        queue: FuturesOrdered::new(),
+        max_in_flight: max_in_flight.max(1),
+        eof_at: None,
+    }
+    .boxed())
+}
+
+/// The state of one read stream.
+struct Reader {
+    /// The session (and the pool permit) this stream uses; released when the stream ends.
+    lease: Option<Lease>,
+    handle: Option<OpenHandle>,
+    /// The path relative to the backend root, for errors.
+    path: String,
+    start: u64,
+    /// The offset of the next READ to send.
+    next: u64,
+    /// The file's size when it was opened.
+    size: Option<u64>,
+    fstat: Option<BoxFuture<'static, std::result::Result<Attrs, SftpError>>>,
+    /// READs in flight, answered in order.
+    queue: FuturesOrdered<BoxFuture<'static, ReadReply>>,
+    chunk: u32,
+    max_in_flight: usize,
+    /// Where the server said the file ends, while the size is still unknown.
+    eof_at: Option<u64>,
+}
+
+impl Reader {
+    fn session(&self) -> Option<&Session> {
+        self.lease.as_deref()
+    }
+
+    fn request(&self, offset: u64, len: u32) -> BoxFuture<'static, ReadReply> {
+        let handle = self
+            .handle
+            .as_ref()
+            .map(|h| h.name().to_owned())
+            .unwrap_or_default();
+        let sftp = self.handle.as_ref().map(|h| h.sftp.clone());
+        async move {
+            let result = match sftp {
+                Some(s) => s.read(handle, offset, len).await.map(|d| d.data),
+                None => Err(SftpError::UnexpectedBehavior("session closed".into())),
+            };
+            (offset, len, result)
+        }
+        .boxed()
+    }
+
+    /// Keeps the pipeline full: up to `max_in_flight` READs (a few while the size is
+    /// unknown), ending with one READ at the size to confirm the end of the file.
+    fn top_up(&mut self) {
+        let limit = match self.size {
+            Some(_) => self.max_in_flight,
+            None => self.max_in_flight.min(SPECULATIVE),
+        };
+        while self.queue.len() < limit {
+            let len = match self.size {
+                Some(size) if self.next > size => break,
+                // Requests end exactly at the size, so the file needs no short reply.
+                Some(size) if self.next < size => {
+                    u32::try_from(size - self.next).map_or(self.chunk, |left| left.min(self.chunk))
+                }
+                _ => self.chunk,
+            };
+            let request = self.request(self.next, len);
+            self.queue.push_back(request);
+            self.next = self.next.saturating_add(u64::from(len.max(1)));
+        }
+    }
+
+    /// Ends the stream: drops the requests in flight (late replies are ignored), closes
+    /// the handle and gives the session back.
+    fn finish(&mut self) {
+        self.queue = FuturesOrdered::new();
+        self.fstat = None;
+        self.handle = None;
+        self.lease = None;
+    }
+
+    fn fail(&mut self, e: SftpError) -> Poll<Option<Result<Bytes>>> {
+        let err = match self.session() {
+            Some(s) => s.error(Operation::Read, &self.path, e),
+            None => super::core::map_sftp_error(
+                e,
+                Operation::Read,
+                &self.path,
+                false,
+                Default::default(),
+            ),
+        };
+        self.finish();
+        Poll::Ready(Some(Err(err)))
+    }
+
+    /// The file ended at `offset`: an error if that is before the size seen at open.
+    fn end_at(&mut self, offset: u64) -> Poll<Option<Result<Bytes>>> {
+        let short = self.size.filter(|&size| offset < size);
+        self.finish();
+        match short {
+            Some(size) => Poll::Ready(Some(Err(Error::Truncated {
+                op: Operation::Read,
+                path: std::mem::take(&mut self.path),
+                received: offset.saturating_sub(self.start),
+                expected: size.saturating_sub(self.start),
+            }))),
+            None => Poll::Ready(None),
+        }
+    }
+}
+
+impl Stream for Reader {
+    type Item = Result<Bytes>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        if this.lease.is_none() {
+            return Poll::Ready(None);
+        }
+        if let Some(fstat) = this.fstat.as_mut() {
+            match fstat.as_mut().poll(cx) {
+                Poll::Ready(Ok(attrs)) => {
+                    this.fstat = None;
+                    if attrs
+                        .attrs
+                        .permissions
+                        .is_some_and(|p| p & 0o170000 == 0o040000)
+                    {
+                        this.finish();
+                        return Poll::Ready(Some(Err(Error::io(
+                            Operation::Read,
+                            std::mem::take(&mut this.path),
+                            std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory"),
+                        ))));
+                    }
+                    this.size = attrs.attrs.size;
+                }
+                Poll::Ready(Err(e)) => return this.fail(e),
+                Poll::Pending => {}
+            }
+        }
+        if let Some(offset) = this.eof_at {
+            return match this.fstat {
+                Some(_) => Poll::Pending,
+                None => this.end_at(offset),
+            };
+        }
+        this.top_up();
+        let (offset, len, result) = match this.queue.poll_next_unpin(cx) {
+            Poll::Pending => return Poll::Pending,
+            // Nothing in flight: only while waiting for the size (its waker is set).
+            Poll::Ready(None) if this.fstat.is_some() => return Poll::Pending,
+            Poll::Ready(None) => return this.end_at(this.next),
+            Poll::Ready(Some(reply)) => reply,
+        };
+        match result {
+            Ok(data) if !data.is_empty() => {
+                let n = data.len() as u64;
+                let reached = offset + n;
+                match this.size {
+                    // The server stopped at the size seen at open: the end. Later requests
+                    // are dropped so that bytes appended meanwhile cannot follow a hole.
+                    Some(size) if n < u64::from(len) && reached >= size => this.finish(),
+                    // A short answer in mid-file: read the gap before anything queued
+                    // behind it, and ask for no more than the server gives from now on.
+                    _ if n < u64::from(len) => {
+                        let gap = this.request(reached, len - n as u32);
+                        this.queue.push_front(gap);
+                        this.chunk = this.chunk.min((n as u32).max(MIN_READ));
+                    }
+                    // The file grew since it was opened: keep reading to its new end.
+                    Some(size) if reached > size => this.size = Some(reached),
+                    _ => {}
+                }
+                return Poll::Ready(Some(Ok(Bytes::from(data))));
+            }
+            Ok(_) => {}
+            Err(SftpError::Status(s)) if s.status_code == StatusCode::Eof => {}
+            Err(e) => return this.fail(e),
+        }
+        // End of file at `offset`: every byte before it has been yielded.
+        if this.fstat.is_some() {
+            this.eof_at = Some(offset);
+            this.queue = FuturesOrdered::new();
+            return Poll::Pending;
+        }
+        this.end_at(offset)
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
