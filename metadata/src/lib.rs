@@ -9,6 +9,8 @@ mod model;
 pub mod csv;
 pub mod photoshelter;
 mod values;
+mod xmlsafe;
+pub mod xmp;
 
 pub use date::DateCreated;
 pub use error::{Error, ErrorKind, Position, Result};

@@ -1,0 +1,202 @@
+//! From the RDF tree to [`AssetMetadata`]: built-in fields by their XMP properties,
+//! everything else flattened into custom fields.
+//!
+//! Custom field names are paths: `prefix:Name` for a property, `…/prefix:Field` for a
+//! structure field, `…[2]` for the second item of an array of structures, `…@de` for a
+//! language other than `x-default`. Known namespaces use their usual prefix whatever prefix
+//! the document used; a namespace this crate does not know keeps the document's prefix and
+//! its URI is kept as the custom field `xmlns:prefix`, so that writing it back declares it.
+
+use super::ns::{self, DC, IPTC_CORE, PHOTOSHOP, PLUS, XMP, XMP_RIGHTS};
+use super::rdf::{Node, Prop};
+use crate::error::{Error, Result};
+use crate::field::Field;
+use crate::model::{AssetMetadata, CustomFields, FieldValue, KeywordSeparator};
+use crate::xmlsafe::Name;
+
+/// The XMP property of each built-in field: `(namespace, local name, prefixed name)`.
+pub(crate) fn property(field: Field) -> (&'static str, &'static str, &'static str) {
+    match field {
+        Field::Title => (DC, "title", "dc:title"),
+        Field::Headline => (PHOTOSHOP, "Headline", "photoshop:Headline"),
+        Field::Description => (DC, "description", "dc:description"),
+        Field::CaptionWriter => (PHOTOSHOP, "CaptionWriter", "photoshop:CaptionWriter"),
+        Field::Keywords => (DC, "subject", "dc:subject"),
+        Field::Creator => (DC, "creator", "dc:creator"),
+        Field::CreatorJobTitle => (PHOTOSHOP, "AuthorsPosition", "photoshop:AuthorsPosition"),
+        Field::CreditLine => (PHOTOSHOP, "Credit", "photoshop:Credit"),
+        Field::Source => (PHOTOSHOP, "Source", "photoshop:Source"),
+        Field::CopyrightNotice => (DC, "rights", "dc:rights"),
+        Field::CopyrightStatus => (XMP_RIGHTS, "Marked", "xmpRights:Marked"),
+        Field::RightsUsageTerms => (XMP_RIGHTS, "UsageTerms", "xmpRights:UsageTerms"),
+        Field::SpecialInstructions => (PHOTOSHOP, "Instructions", "photoshop:Instructions"),
+        Field::JobId => (PHOTOSHOP, "TransmissionReference", "photoshop:TransmissionReference"),
+        Field::DateCreated => (PHOTOSHOP, "DateCreated", "photoshop:DateCreated"),
+        Field::Sublocation => (IPTC_CORE, "Location", "Iptc4xmpCore:Location"),
+        Field::City => (PHOTOSHOP, "City", "photoshop:City"),
+        Field::State => (PHOTOSHOP, "State", "photoshop:State"),
+        Field::Country => (PHOTOSHOP, "Country", "photoshop:Country"),
+        Field::CountryCode => (IPTC_CORE, "CountryCode", "Iptc4xmpCore:CountryCode"),
+        Field::Rating => (XMP, "Rating", "xmp:Rating"),
+        Field::ModelReleaseStatus => (PLUS, "ModelReleaseStatus", "plus:ModelReleaseStatus"),
+        Field::PropertyReleaseStatus => (PLUS, "PropertyReleaseStatus", "plus:PropertyReleaseStatus"),
+    }
+}
+
+fn field_of(name: &Name) -> Option<Field> {
+    let ns = name.ns.as_deref()?;
+    Field::ALL.into_iter().find(|f| {
+        let (fns, local, _) = property(*f);
+        fns == ns && local == name.local
+    })
+}
+
+/// The custom-field key of a property name; registers unknown namespaces as `xmlns:prefix`.
+fn key_of(name: &Name, custom: &mut CustomFields) -> String {
+    let uri = name.ns.as_deref().unwrap_or_default();
+    if uri == ns::RDF {
+        return format!("rdf:{}", name.local);
+    }
+    if let Some(prefix) = ns::prefix_of(uri) {
+        return format!("{prefix}:{}", name.local);
+    }
+    let prefix = name
+        .qname
+        .split_once(':')
+        .map_or("ns", |(p, _)| p);
+    let decl = format!("xmlns:{prefix}");
+    if !custom.contains(&decl) {
+        custom.insert(decl, uri);
+    }
+    format!("{prefix}:{}", name.local)
+}
+
+fn is_default_lang(lang: &str) -> bool {
+    lang.eq_ignore_ascii_case("x-default")
+}
+
+/// The text of a value: a simple value, the default of an alternative, the items of an
+/// array joined with `"; "`, or a structure's `rdf:value`.
+fn node_text(node: &Node) -> Option<String> {
+    match node {
+        Node::Text(t) => Some(t.clone()),
+        Node::Alt(items) => items
+            .iter()
+            .find(|(l, _)| is_default_lang(l))
+            .or_else(|| items.first())
+            .and_then(|(_, n)| node_text(n)),
+        Node::Array(items) => {
+            let texts: Option<Vec<String>> = items.iter().map(node_text).collect();
+            texts.map(|t| t.join("; "))
+        }
+        Node::Struct(fields) => fields
+            .iter()
+            .find(|p| p.name.is(ns::RDF, "value"))
+            .and_then(|p| node_text(&p.node)),
+    }
+}
+
+/// Builds the record from the properties.
+pub(crate) fn to_metadata(props: Vec<Prop>) -> Result<AssetMetadata> {
+    let mut meta = AssetMetadata::default();
+    for prop in props {
+        match field_of(&prop.name) {
+            Some(field) if !meta.is_set(field) && !matches!(prop.node, Node::Struct(_)) => {
+                apply(&mut meta, field, &prop)?;
+            }
+            // A second copy of a field, or one in an unexpected shape, is kept as custom.
+            _ => {
+                let key = key_of(&prop.name, &mut meta.custom);
+                flatten(&mut meta.custom, key, &prop.node);
+            }
+        }
+    }
+    Ok(meta)
+}
+
+fn apply(meta: &mut AssetMetadata, field: Field, prop: &Prop) -> Result<()> {
+    let key = property(field).2;
+    if field == Field::Keywords {
+        match &prop.node {
+            Node::Array(items) => meta.keywords.extend(items.iter().filter_map(node_text)),
+            other => meta.keywords.extend(node_text(other)),
+        }
+        return Ok(());
+    }
+    if let Node::Alt(items) = &prop.node {
+        // Other languages than the default go to custom fields `key@lang`.
+        let default = items
+            .iter()
+            .position(|(l, _)| is_default_lang(l))
+            .unwrap_or(0);
+        for (i, (lang, node)) in items.iter().enumerate() {
+            if i != default && !lang.is_empty() {
+                flatten(&mut meta.custom, format!("{key}@{lang}"), node);
+            }
+        }
+    }
+    let Some(text) = node_text(&prop.node) else {
+        flatten(&mut meta.custom, key.to_owned(), &prop.node);
+        return Ok(());
+    };
+    let value = text.as_str();
+    if value.trim().is_empty() {
+        return Ok(());
+    }
+    let res = match field {
+        Field::CopyrightStatus
+        | Field::DateCreated
+        | Field::Rating
+        | Field::ModelReleaseStatus
+        | Field::PropertyReleaseStatus => meta.set_trimmed(field, value.trim(), KeywordSeparator::Auto),
+        _ => {
+            if let Some(slot) = meta.text_mut(field) {
+                *slot = Some(value.to_owned());
+            }
+            Ok(())
+        }
+    };
+    res.map_err(|e: Error| e.at(&prop.pos.clone().with_field(field.name())))
+}
+
+/// Stores a value that is not a built-in field under its path.
+fn flatten(custom: &mut CustomFields, key: String, node: &Node) {
+    match node {
+        Node::Text(t) => {
+            if !custom.contains(&key) {
+                custom.insert(key, t.as_str());
+            }
+        }
+        Node::Array(items) if items.iter().all(|n| matches!(n, Node::Text(_))) => {
+            let texts: Vec<String> = items.iter().filter_map(node_text).collect();
+            if !custom.contains(&key) {
+                custom.insert(key, FieldValue::List(texts));
+            }
+        }
+        Node::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                flatten(custom, format!("{key}[{}]", i + 1), item);
+            }
+        }
+        Node::Alt(items) => {
+            let default = items
+                .iter()
+                .position(|(l, _)| is_default_lang(l))
+                .unwrap_or(0);
+            for (i, (lang, item)) in items.iter().enumerate() {
+                let k = if i == default || lang.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{key}@{lang}")
+                };
+                flatten(custom, k, item);
+            }
+        }
+        Node::Struct(fields) => {
+            for f in fields {
+                let child = key_of(&f.name, custom);
+                flatten(custom, format!("{key}/{child}"), &f.node);
+            }
+        }
+    }
+}
