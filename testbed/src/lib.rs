@@ -4,7 +4,7 @@
 //!
 //! * **In-process servers** that need no root and no system package: [`FtpServer`]
 //!   (libunftp over a temporary directory, plain FTP or explicit FTPS with a certificate
-//!   signed by a freshly generated CA) and `SftpServer` (russh + russh-sftp over a temporary
+//!   signed by a freshly generated CA) and [`SftpServer`] (russh + russh-sftp over a temporary
 //!   directory, with its own host key, password and public-key logins). Each listens on an
 //!   ephemeral port, starts in milliseconds and stops when dropped.
 //! * **System daemons** (pure-ftpd and OpenSSH `sshd`) started by `scripts/testbed start` and
@@ -37,10 +37,12 @@ mod daemons;
 mod ftp;
 mod net;
 mod secret;
+mod sftp;
 mod tls;
 
 pub use daemons::{DaemonFtp, DaemonSftp, Daemons, daemon_ftp, daemon_sftp};
 pub use ftp::FtpServer;
+pub use sftp::SftpServer;
 
 /// Result type of this crate: any error, boxed.
 ///
