@@ -20,7 +20,10 @@ use crate::values::squash;
 /// assert_eq!(Field::ALL.len(), 23);
 /// # Ok::<(), asset_metadata::Error>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Field {
     /// Title (IPTC Object Name, `dc:title`).

@@ -271,6 +271,29 @@ impl AssetMetadata {
     }
 }
 
+/// One record of a manifest (a CSV row, an XML record element).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ManifestRecord {
+    /// The file key, trimmed, with `\` turned into `/` and leading `./` removed.
+    pub key: String,
+    /// The metadata of the record.
+    pub metadata: AssetMetadata,
+    /// The line the record starts on (in CSV the header is line 1).
+    pub line: u64,
+    /// The record's number, counting from 1.
+    pub record: u64,
+}
+
+/// Trims, turns `\` into `/` and drops leading `./`.
+pub(crate) fn normalize_key(key: &str) -> String {
+    let mut k = key.trim().replace('\\', "/");
+    while let Some(rest) = k.strip_prefix("./") {
+        k = rest.to_owned();
+    }
+    k
+}
+
 /// How keyword cells are split.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]

@@ -26,8 +26,8 @@ mod text;
 mod writer;
 
 pub use field_map::{Column, FieldMap};
-pub use reader::{ManifestReader, ManifestRecord, MappingBuilder, UnknownColumns};
+pub use reader::{ManifestReader, MappingBuilder, UnknownColumns};
 pub use text::Encoding;
 pub use writer::{ManifestWriter, WriteColumn, WriterBuilder};
 
-pub use crate::model::KeywordSeparator;
+pub use crate::model::{KeywordSeparator, ManifestRecord};

@@ -11,7 +11,7 @@ use super::field_map::{Column, FieldMap};
 use super::text::{Encoding, decode, sniff};
 use crate::error::{Error, Position, Result, clip};
 use crate::field::Field;
-use crate::model::{AssetMetadata, KeywordSeparator};
+use crate::model::{AssetMetadata, KeywordSeparator, ManifestRecord, normalize_key};
 
 /// What to do with a column the [`FieldMap`] does not know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -269,20 +269,6 @@ impl MappingBuilder {
     pub fn from_reader<R: Read>(&self, reader: R) -> Result<ManifestReader<R>> {
         ManifestReader::new(self.clone(), reader)
     }
-}
-
-/// One row of a manifest.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ManifestRecord {
-    /// The file key, trimmed, with `\` turned into `/` and a leading `./` removed.
-    pub key: String,
-    /// The metadata of the row.
-    pub metadata: AssetMetadata,
-    /// The line the row starts on (the header is line 1).
-    pub line: u64,
-    /// The row's number, counting from 1 after the header.
-    pub record: u64,
 }
 
 /// Counts the bytes handed to the CSV parser since the start of the current record, and
@@ -607,15 +593,6 @@ fn combine_time(meta: &mut AssetMetadata, time: &str, header: &str) -> Result<()
         }
     }
     Ok(())
-}
-
-/// Trims, turns `\` into `/` and drops leading `./`.
-pub(crate) fn normalize_key(key: &str) -> String {
-    let mut k = key.trim().replace('\\', "/");
-    while let Some(rest) = k.strip_prefix("./") {
-        k = rest.to_owned();
-    }
-    k
 }
 
 impl<R: Read> Iterator for ManifestReader<R> {
