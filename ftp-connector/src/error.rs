@@ -364,7 +364,9 @@ fn io_kind(e: &std::io::Error) -> ErrorKind {
     match e.kind() {
         K::NotFound => ErrorKind::NotFound,
         K::PermissionDenied => ErrorKind::PermissionDenied,
-        K::AlreadyExists => ErrorKind::Conflict,
+        K::AlreadyExists | K::IsADirectory | K::NotADirectory | K::DirectoryNotEmpty => {
+            ErrorKind::Conflict
+        }
         K::InvalidInput | K::InvalidData | K::InvalidFilename => ErrorKind::InvalidInput,
         K::Unsupported => ErrorKind::Unsupported,
         K::ConnectionReset

@@ -70,7 +70,7 @@ pub use config::{
 };
 pub use entry::{Entry, EntryKind, Modified, TimePrecision};
 pub use error::{Error, ErrorKind, Operation, Result};
-pub use ext::{RemoteFsExt, WalkOptions};
+pub use ext::{CopyOptions, CopyOutcome, RemoteFsExt, WalkOptions};
 pub use fs::{ByteStream, Checksum, EntryStream, RemoteFs, WriteMode, WriteOptions, WriteOutcome};
 #[cfg(feature = "ftp")]
 pub use ftp::FtpFs;

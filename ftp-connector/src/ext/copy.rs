@@ -1,0 +1,271 @@
+//! [`RemoteFsExt::copy_to`](crate::RemoteFsExt::copy_to): a streaming copy between two
+//! backends that resumes cut reads and never leaves a short file.
+
+use std::io;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use tokio::sync::mpsc;
+
+use crate::entry::EntryKind;
+use crate::error::{Error, Operation, Result};
+use crate::fs::{RemoteFs, WriteMode, WriteOptions};
+use crate::path::RemotePath;
+
+/// Chunks buffered between the read and the write side: the copy's whole memory use is
+/// about this many chunks.
+const PIPE_CHUNKS: usize = 4;
+
+/// Options of [`RemoteFsExt::copy_to`](crate::RemoteFsExt::copy_to).
+///
+/// ```
+/// use std::time::Duration;
+/// use ftp_connector::{CopyOptions, WriteMode};
+/// let opts = CopyOptions::new()
+///     .write_mode(WriteMode::InPlace)
+///     .overwrite(false)
+///     .preserve_mtime(false)
+///     .max_resumes(10)
+///     .max_attempts(2)
+///     .retry_delay(Duration::from_millis(50));
+/// assert_eq!(opts.max_resumes, 10);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CopyOptions {
+    /// How the destination is written (default: atomic).
+    pub write_mode: WriteMode,
+    /// Replace an existing destination file (default `true`).
+    pub overwrite: bool,
+    /// Set the source's modification time on the copy where the destination can
+    /// (default `true`).
+    pub preserve_mtime: bool,
+    /// Reopen a cut source stream at the offset reached at most this many times per
+    /// attempt (default 5). Needs `Capabilities::read_can_resume` on the source.
+    pub max_resumes: u32,
+    /// Attempts of the whole copy when a retryable error is not resumable (default 3).
+    pub max_attempts: u32,
+    /// The wait before a resume or a new attempt, doubled each time (default 200 ms).
+    pub retry_delay: Duration,
+}
+
+impl Default for CopyOptions {
+    fn default() -> Self {
+        CopyOptions {
+            write_mode: WriteMode::Atomic,
+            overwrite: true,
+            preserve_mtime: true,
+            max_resumes: 5,
+            max_attempts: 3,
+            retry_delay: Duration::from_millis(200),
+        }
+    }
+}
+
+impl CopyOptions {
+    /// Atomic, overwriting, preserving mtimes, 5 resumes, 3 attempts.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the destination write mode.
+    pub fn write_mode(mut self, mode: WriteMode) -> Self {
+        self.write_mode = mode;
+        self
+    }
+
+    /// Sets whether an existing destination may be replaced.
+    pub fn overwrite(mut self, yes: bool) -> Self {
+        self.overwrite = yes;
+        self
+    }
+
+    /// Sets whether the modification time is carried over.
+    pub fn preserve_mtime(mut self, yes: bool) -> Self {
+        self.preserve_mtime = yes;
+        self
+    }
+
+    /// Sets the most resumes of a cut source stream per attempt.
+    pub fn max_resumes(mut self, n: u32) -> Self {
+        self.max_resumes = n;
+        self
+    }
+
+    /// Sets the most attempts of the whole copy (at least 1).
+    pub fn max_attempts(mut self, n: u32) -> Self {
+        self.max_attempts = n.max(1);
+        self
+    }
+
+    /// Sets the first wait before a retry.
+    pub fn retry_delay(mut self, delay: Duration) -> Self {
+        self.retry_delay = delay;
+        self
+    }
+}
+
+/// What a successful [`RemoteFsExt::copy_to`](crate::RemoteFsExt::copy_to) did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CopyOutcome {
+    /// The size of the copy.
+    pub bytes: u64,
+    /// How many times a cut source stream was reopened at an offset.
+    pub resumed_reads: u32,
+    /// Attempts of the whole copy (1 when nothing had to be restarted).
+    pub attempts: u32,
+    /// Whether the source's modification time was set on the copy.
+    pub modified_set: bool,
+}
+
+/// How one attempt's read side ended.
+enum ReadEnd {
+    /// Every byte was sent (or the write side stopped listening).
+    Finished,
+    /// The source failed for good; the error was also signalled to the write side.
+    Failed(Error),
+}
+
+pub(super) async fn copy<S: RemoteFs + ?Sized>(
+    src: &S,
+    from: &RemotePath,
+    dst: &dyn RemoteFs,
+    to: &RemotePath,
+    options: &CopyOptions,
+) -> Result<CopyOutcome> {
+    let entry = src.stat(from).await?;
+    if entry.kind == EntryKind::Dir {
+        return Err(Error::io(
+            Operation::Copy,
+            from.as_str(),
+            io::Error::new(io::ErrorKind::IsADirectory, "is a directory"),
+        ));
+    }
+    let mut write = WriteOptions::new()
+        .mode(options.write_mode)
+        .overwrite(options.overwrite);
+    if let Some(len) = entry.size {
+        write = write.expected_len(len);
+    }
+    if options.preserve_mtime
+        && dst.capabilities().write_can_set_mtime
+        && let Some(m) = entry.modified
+    {
+        write = write.modified(m.time);
+    }
+    let can_resume = src.capabilities().read_can_resume;
+    let mut resumed = 0u32;
+    let mut delay = options.retry_delay;
+    let mut attempt = 1u32;
+    loop {
+        // The write side owns a 'static stream fed through a small channel; the read side
+        // runs here, borrowing `src`, and reconnects inside that one stream.
+        let (tx, rx) = mpsc::channel::<Result<Bytes>>(PIPE_CHUNKS);
+        let body = futures::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|item| (item, rx))
+        })
+        .boxed();
+        let reading = pump(src, from, entry.size, tx, can_resume, options, &mut resumed);
+        let (read_end, written) = tokio::join!(reading, dst.write(to, body, &write));
+        let err = match (read_end, written) {
+            (ReadEnd::Finished, Ok(out)) => {
+                return Ok(CopyOutcome {
+                    bytes: out.bytes,
+                    resumed_reads: resumed,
+                    attempts: attempt,
+                    modified_set: out.modified_set,
+                });
+            }
+            // The source's own error says more than the write's echo of it.
+            (ReadEnd::Failed(e), _) => e,
+            (ReadEnd::Finished, Err(e)) => e,
+        };
+        if !err.is_retryable() || attempt >= options.max_attempts {
+            return Err(err);
+        }
+        tracing::debug!(%from, %to, attempt, error = %err, "copy failed; starting over");
+        tokio::time::sleep(delay).await;
+        delay = delay.saturating_mul(2);
+        attempt += 1;
+    }
+}
+
+/// Reads `from` into `tx`, reopening at the offset reached when the stream is cut.
+async fn pump<S: RemoteFs + ?Sized>(
+    src: &S,
+    from: &RemotePath,
+    size: Option<u64>,
+    tx: mpsc::Sender<Result<Bytes>>,
+    can_resume: bool,
+    options: &CopyOptions,
+    resumed: &mut u32,
+) -> ReadEnd {
+    let mut offset = 0u64;
+    let mut resumes_left = if can_resume { options.max_resumes } else { 0 };
+    let mut delay = options.retry_delay;
+    let fail = |e: Error, tx: mpsc::Sender<Result<Bytes>>| async move {
+        // Tell the write side to abandon its upload (it removes its temporary file).
+        let echo = Error::io(
+            Operation::Copy,
+            from.as_str(),
+            io::Error::other(format!("source failed: {e}")),
+        );
+        let _ = tx.send(Err(echo)).await;
+        ReadEnd::Failed(e)
+    };
+    let mut stream = None;
+    loop {
+        let s = match stream.as_mut() {
+            Some(s) => s,
+            None => match src.read(from, offset).await {
+                Ok(s) => stream.insert(s),
+                Err(e) if e.is_retryable() && resumes_left > 0 && offset > 0 => {
+                    resumes_left -= 1;
+                    tokio::time::sleep(delay).await;
+                    delay = delay.saturating_mul(2);
+                    continue;
+                }
+                Err(e) => return fail(e, tx).await,
+            },
+        };
+        let cut = match s.next().await {
+            Some(Ok(chunk)) => {
+                offset += chunk.len() as u64;
+                if size.is_some_and(|n| offset > n) {
+                    let e = Error::io(
+                        Operation::Copy,
+                        from.as_str(),
+                        io::Error::other("the source grew while it was copied"),
+                    );
+                    return fail(e, tx).await;
+                }
+                if tx.send(Ok(chunk)).await.is_err() {
+                    // The write side gave up; its error is the one to report.
+                    return ReadEnd::Finished;
+                }
+                continue;
+            }
+            None => match size {
+                Some(n) if offset < n => Error::Truncated {
+                    op: Operation::Read,
+                    path: from.as_str().to_owned(),
+                    received: offset,
+                    expected: n,
+                },
+                _ => return ReadEnd::Finished,
+            },
+            Some(Err(e)) => e,
+        };
+        if !(cut.is_retryable() && resumes_left > 0) {
+            return fail(cut, tx).await;
+        }
+        resumes_left -= 1;
+        *resumed += 1;
+        tracing::debug!(%from, offset, error = %cut, "source stream cut; resuming");
+        stream = None;
+        tokio::time::sleep(delay).await;
+        delay = delay.saturating_mul(2);
+    }
+}
