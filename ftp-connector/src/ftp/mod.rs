@@ -1,65 +1,24 @@
-//! FTP and FTPS.
+//! FTP and FTPS (explicit `AUTH TLS` and implicit): [`FtpFs`].
+//!
+//! One folder, the same small files as every backend:
+//!
+//! - `config`: the URL and options, resolved and checked;
+//! - `tls`: rustls configuration, roots, certificate pinning (feature `ftps`);
+//! - `core`: one control connection, its commands under timeouts, error mapping;
+//! - `pool`: the connections of one server, shared by every operation;
+//! - `parse`: `MLSD`/`MLST` facts, Unix and DOS `LIST` lines, `FEAT`;
+//! - `backend`: [`FtpFs`] and the [`RemoteFs`](crate::RemoteFs) methods;
+//! - `reader`, `writer`, `lister`: the streaming operations.
 
-use crate::config::{RemoteOptions, RemoteUrl};
-use crate::error::{Error, Operation, Result};
+mod backend;
+mod config;
+mod core;
+mod lister;
+mod parse;
+mod pool;
+mod reader;
+#[cfg(feature = "ftps")]
+mod tls;
+mod writer;
 
-/// FTP and FTPS.
-#[derive(Debug)]
-pub struct FtpFs {}
-
-impl FtpFs {
-    /// Connects and logs in.
-    pub async fn connect(url: RemoteUrl, options: RemoteOptions) -> Result<Self> {
-        let _ = (url, options);
-        Err(Error::unsupported(Operation::Connect, "ftp"))
-    }
-}
-
-// Placeholder until the backend lands: every call is unsupported.
-#[async_trait::async_trait]
-impl crate::RemoteFs for FtpFs {
-    fn capabilities(&self) -> crate::Capabilities {
-        crate::Capabilities::default()
-    }
-    fn backend(&self) -> &'static str {
-        "ftp"
-    }
-    async fn stat(&self, _: &crate::RemotePath) -> crate::Result<crate::Entry> {
-        Err(crate::Error::unsupported(crate::Operation::Stat, "ftp"))
-    }
-    fn list(&self, _: &crate::RemotePath) -> crate::EntryStream {
-        Box::pin(futures::stream::empty())
-    }
-    async fn read(&self, _: &crate::RemotePath, _: u64) -> crate::Result<crate::ByteStream> {
-        Err(crate::Error::unsupported(crate::Operation::Read, "ftp"))
-    }
-    async fn write(
-        &self,
-        _: &crate::RemotePath,
-        _: crate::ByteStream,
-        _: &crate::WriteOptions,
-    ) -> crate::Result<crate::WriteOutcome> {
-        Err(crate::Error::unsupported(crate::Operation::Write, "ftp"))
-    }
-    async fn rename(&self, _: &crate::RemotePath, _: &crate::RemotePath) -> crate::Result<()> {
-        Err(crate::Error::unsupported(crate::Operation::Rename, "ftp"))
-    }
-    async fn create_dir_all(&self, _: &crate::RemotePath) -> crate::Result<()> {
-        Err(crate::Error::unsupported(
-            crate::Operation::CreateDir,
-            "ftp",
-        ))
-    }
-    async fn remove_file(&self, _: &crate::RemotePath) -> crate::Result<()> {
-        Err(crate::Error::unsupported(
-            crate::Operation::RemoveFile,
-            "ftp",
-        ))
-    }
-    async fn remove_dir(&self, _: &crate::RemotePath) -> crate::Result<()> {
-        Err(crate::Error::unsupported(
-            crate::Operation::RemoveDir,
-            "ftp",
-        ))
-    }
-}
+pub use backend::FtpFs;

@@ -1,0 +1,281 @@
+//! `list`: `MLSD <dir>` where the server offers it, else `CWD <dir>` + `LIST -a` (no
+//! argument: some servers expand wildcards in `LIST` arguments), parsed line by line as the
+//! data arrives.
+//!
+//! Bad lines do not end the listing: a name that is not a valid [`RemotePath`] segment
+//! (`..`, `a/b`, control characters, invalid UTF-8) is yielded as [`Error::InvalidName`],
+//! a line that cannot be parsed as a [`Error::Protocol`] error quoting it; the stream then
+//! goes on. Such entries are never followed. A listing line longer than 16 KiB ends the
+//! listing with an error (and the connection is closed).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use futures::StreamExt;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+
+use super::core::{Conn, DataCmd, Fail, Transfer};
+use super::parse::{self, Line, Listed};
+use super::pool::{Pooled, Server};
+use crate::entry::Entry;
+use crate::error::{Error, ErrorKind, Operation, Result};
+use crate::fs::EntryStream;
+use crate::path::RemotePath;
+
+/// The longest listing line accepted.
+const MAX_LINE: u64 = 16 * 1024;
+
+/// The entries of `dir`, lazily: nothing is sent until the stream is polled.
+pub(super) fn list(server: Arc<Server>, dir: RemotePath) -> EntryStream {
+    futures::stream::unfold(State::Start(server, dir), |state| async move {
+        match state {
+            State::Start(server, dir) => match open(&server, &dir).await {
+                Ok((pooled, transfer)) => {
+                    let reading = Reading {
+                        mlsd: server.features.mlst,
+                        idle: server.cfg.timeouts.data_idle,
+                        lines: BufReader::with_capacity(64 * 1024, transfer),
+                        pooled,
+                        server,
+                        dir,
+                        line: Vec::with_capacity(256),
+                    };
+                    next(reading).await
+                }
+                Err(e) => Some((Err(e), State::Done)),
+            },
+            State::Reading(reading) => next(*reading).await,
+            State::Done => None,
+        }
+    })
+    .boxed()
+}
+
+enum State {
+    Start(Arc<Server>, RemotePath),
+    Reading(Box<Reading>),
+    Done,
+}
+
+struct Reading {
+    /// Declared before `pooled`: dropped first, then the (unreleased) connection closes.
+    lines: BufReader<Transfer>,
+    pooled: Pooled,
+    server: Arc<Server>,
+    dir: RemotePath,
+    mlsd: bool,
+    idle: Duration,
+    line: Vec<u8>,
+}
+
+/// Opens the listing; retried once on a fresh connection when that fails with a
+/// retryable error.
+async fn open(server: &Server, dir: &RemotePath) -> Result<(Pooled, Transfer)> {
+    let sp = server.path(dir);
+    let mut pooled = server.get().await?;
+    let mut opened = open_on(server, &mut pooled.conn, &sp, dir).await;
+    if let Err(e) = &opened
+        && e.is_retryable()
+    {
+        tracing::debug!(error = %e, "list: retrying once on a fresh connection");
+        if server.reconnect(&mut pooled).await.is_ok() {
+            opened = open_on(server, &mut pooled.conn, &sp, dir).await;
+        }
+    }
+    match opened {
+        Ok(t) => Ok((pooled, t)),
+        Err(e) => {
+            server.release(pooled);
+            Err(e)
+        }
+    }
+}
+
+async fn open_on(server: &Server, conn: &mut Conn, sp: &str, dir: &RemotePath) -> Result<Transfer> {
+    let at = |f: Fail| f.at(Operation::List, dir.as_str());
+    let mut epsv_refused = false;
+    let transfer = if server.features.mlst {
+        conn.open_transfer(DataCmd::Mlsd, sp, &mut epsv_refused)
+            .await
+    } else {
+        conn.cwd(sp).await.map_err(at)?;
+        match conn
+            .open_transfer(DataCmd::ListAll, sp, &mut epsv_refused)
+            .await
+        {
+            Err(f) if matches!(f.code(), Some(500 | 501 | 550)) => {
+                conn.open_transfer(DataCmd::List, sp, &mut epsv_refused)
+                    .await
+            }
+            r => r,
+        }
+    };
+    if epsv_refused {
+        server.epsv_refused();
+    }
+    transfer.map_err(at)
+}
+
+/// Reads lines until one yields an item (an entry or an error) or the listing ends.
+async fn next(mut r: Reading) -> Option<(Result<Entry>, State)> {
+    let now = Utc::now();
+    loop {
+        r.line.clear();
+        let mut limited = (&mut r.lines).take(MAX_LINE);
+        let read = limited.read_until(b'\n', &mut r.line);
+        let n = match tokio::time::timeout(r.idle, read).await {
+            Err(_) => {
+                let e = Error::Timeout {
+                    op: Operation::List,
+                    path: r.dir.as_str().to_owned(),
+                    after: r.idle,
+                };
+                return Some((Err(e), State::Done));
+            }
+            Ok(Err(e)) => {
+                return Some((
+                    Err(Error::io(Operation::List, r.dir.as_str(), e)),
+                    State::Done,
+                ));
+            }
+            Ok(Ok(n)) => n,
+        };
+        if n == 0 {
+            let Reading {
+                lines,
+                mut pooled,
+                server,
+                dir,
+                ..
+            } = r;
+            let reply = pooled.conn.finish(lines.into_inner()).await;
+            server.release(pooled);
+            return match reply {
+                Ok(()) => None,
+                Err(f) => Some((Err(f.at(Operation::List, dir.as_str())), State::Done)),
+            };
+        }
+        if !r.line.ends_with(b"\n") && n as u64 >= MAX_LINE {
+            let e = bad_line(&r.dir, "line longer than 16 KiB", &r.line);
+            return Some((Err(e), State::Done));
+        }
+        if let Some(item) = entry_from_line(&r.dir, r.mlsd, &r.line, now) {
+            return Some((item, State::Reading(Box::new(r))));
+        }
+    }
+}
+
+/// One raw line → an entry, an error, or nothing (skipped lines).
+fn entry_from_line(
+    dir: &RemotePath,
+    mlsd: bool,
+    raw: &[u8],
+    now: chrono::DateTime<Utc>,
+) -> Option<Result<Entry>> {
+    let raw = raw.strip_suffix(b"\n").unwrap_or(raw);
+    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+    let (text, utf8) = match std::str::from_utf8(raw) {
+        Ok(t) => (std::borrow::Cow::Borrowed(t), true),
+        Err(_) => (String::from_utf8_lossy(raw), false),
+    };
+    let parsed = if mlsd {
+        parse::parse_mlsx(&text)
+    } else {
+        parse::parse_list(&text, now)
+    };
+    let listed = match parsed {
+        Ok(Line::Skip) => return None,
+        Ok(Line::Entry(l)) => l,
+        Err(reason) => return Some(Err(bad_line(dir, reason, raw))),
+    };
+    let invalid = |reason: &'static str| Error::InvalidName {
+        dir: dir.as_str().to_owned(),
+        name: listed.name.clone(),
+        reason,
+    };
+    if !utf8 {
+        return Some(Err(invalid("not valid UTF-8")));
+    }
+    if let Err(reason) = RemotePath::check_name(&listed.name) {
+        return Some(Err(invalid(reason)));
+    }
+    Some(dir.join(&listed.name).map(|path| to_entry(path, listed)))
+}
+
+fn to_entry(path: RemotePath, l: Listed) -> Entry {
+    Entry {
+        path,
+        kind: l.kind,
+        size: l.size,
+        modified: l.modified,
+        permissions: l.permissions,
+    }
+}
+
+fn bad_line(dir: &RemotePath, reason: &str, raw: &[u8]) -> Error {
+    let shown: String = String::from_utf8_lossy(raw).chars().take(200).collect();
+    Error::Protocol {
+        op: Operation::List,
+        path: dir.as_str().to_owned(),
+        code: None,
+        message: format!("unparsable listing line ({reason}): {shown:?}"),
+        kind: ErrorKind::Unexpected,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entry::EntryKind;
+
+    fn dir() -> RemotePath {
+        RemotePath::parse("in").unwrap()
+    }
+
+    fn one(mlsd: bool, line: &[u8]) -> Option<Result<Entry>> {
+        entry_from_line(&dir(), mlsd, line, Utc::now())
+    }
+
+    #[test]
+    fn good_lines_become_entries_under_the_listed_dir() {
+        let e = one(true, b"type=file;size=3; a b.jpg\r\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(e.path.as_str(), "in/a b.jpg");
+        assert_eq!((e.kind, e.size), (EntryKind::File, Some(3)));
+        assert!(one(true, b"type=cdir; .\r\n").is_none());
+    }
+
+    #[test]
+    fn hostile_names_are_reported_as_invalid_names_never_as_entries() {
+        for line in [
+            &b"type=file;size=1; ..\r\n"[..],
+            b"type=file;size=1; a/b\r\n",
+            b"type=dir; ../../etc\r\n",
+            b"type=file;size=1; a\rDELE x\r\n",
+            b"type=file;size=1; caf\xe9.jpg\r\n",
+            b"type=file;size=1; back\\slash\r\n",
+        ] {
+            match one(true, line) {
+                Some(Err(Error::InvalidName { dir, .. })) => assert_eq!(dir, "in"),
+                other => panic!("{:?}: {other:?}", String::from_utf8_lossy(line)),
+            }
+        }
+        match one(false, b"-rw-r--r-- 1 u g 1 Nov 27 15:05 ..\r\n") {
+            Some(Err(Error::InvalidName { name, .. })) => assert_eq!(name, ".."),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn unparsable_lines_are_errors_that_quote_the_line() {
+        match one(false, b"garbage here\r\n") {
+            Some(Err(e @ Error::Protocol { .. })) => {
+                assert!(e.to_string().contains("garbage here"), "{e}");
+                assert_eq!(e.path(), Some("in"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! TLS for FTPS: one rustls client configuration per server, shared by the control and data
+//! connections of every pooled connection, so that data connections resume the control
+//! connection's TLS session (vsftpd's `require_ssl_reuse`, FileZilla Server and others refuse
+//! data connections that do not).
+//!
+//! Roots: the platform's (through `rustls-platform-verifier`: the OS verifier on macOS and
+//! Windows, the system store with webpki elsewhere) when `tls.use_system_roots`, plus every
+//! PEM file in `tls.ca_certificates`. A `tls.pinned_sha256` is checked on top of normal
+//! verification, never instead of it.
+
+use std::fmt;
+use std::sync::Arc;
+
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, OtherError, SignatureScheme};
+use sha2::{Digest, Sha256};
+
+use crate::config::TlsOptions;
+use crate::error::{Error, Result};
+
+/// TLS sessions kept for resumption, per server (each pooled connection and each data
+/// connection may hold a ticket).
+const SESSION_CACHE: usize = 256;
+
+/// The rustls configuration of one server and the name its certificate must carry.
+#[derive(Clone)]
+pub(super) struct TlsSetup {
+    pub(super) config: Arc<ClientConfig>,
+    pub(super) server_name: String,
+}
+
+impl fmt::Debug for TlsSetup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TlsSetup")
+            .field("server_name", &self.server_name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TlsSetup {
+    /// Loads the roots and builds the verifier; bad files and bad pins are reported with
+    /// the option key that names them.
+    pub(super) fn new(options: &TlsOptions, host: &str) -> Result<Self> {
+        // Name the provider explicitly: a process-wide default may be absent or ambiguous.
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let server_name = options
+            .server_name
+            .clone()
+            .unwrap_or_else(|| host.to_owned());
+        ServerName::try_from(server_name.clone())
+            .map_err(|e| Error::config("tls.server_name", format!("{server_name:?}: {e}")))?;
+
+        let mut extra = Vec::new();
+        for path in &options.ca_certificates {
+            let key = "tls.ca_certificates";
+            let before = extra.len();
+            for cert in CertificateDer::pem_file_iter(path)
+                .map_err(|e| Error::config(key, format!("{}: {e}", path.display())))?
+            {
+                extra.push(
+                    cert.map_err(|e| Error::config(key, format!("{}: {e}", path.display())))?,
+                );
+            }
+            if extra.len() == before {
+                return Err(Error::config(
+                    key,
+                    format!("{}: no PEM certificate in the file", path.display()),
+                ));
+            }
+        }
+
+        let verifier: Arc<dyn ServerCertVerifier> = if options.use_system_roots {
+            Arc::new(
+                rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider.clone())
+                    .map_err(|e| Error::config("tls.use_system_roots", e.to_string()))?,
+            )
+        } else {
+            if extra.is_empty() {
+                return Err(Error::config(
+                    "tls.ca_certificates",
+                    "no root certificate to trust: give ca_certificates or set use_system_roots",
+                ));
+            }
+            let mut roots = rustls::RootCertStore::empty();
+            for cert in extra {
+                roots
+                    .add(cert)
+                    .map_err(|e| Error::config("tls.ca_certificates", e.to_string()))?;
+            }
+            WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                .build()
+                .map_err(|e| Error::config("tls.ca_certificates", e.to_string()))?
+        };
+        let verifier: Arc<dyn ServerCertVerifier> = match &options.pinned_sha256 {
+            Some(pin) => Arc::new(PinnedVerifier {
+                inner: verifier,
+                pin: parse_pin(pin)?,
+            }),
+            None => verifier,
+        };
+
+        let mut config = ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| Error::config("tls", e.to_string()))?
+            .dangerous()
+            .with_custom_certificate_verifier(verifier)
+            .with_no_client_auth();
+        // One cache for the control and all data connections: that is what lets a data
+        // connection resume the control connection's session.
+        config.resumption = rustls::client::Resumption::in_memory_sessions(SESSION_CACHE);
+        Ok(TlsSetup {
+            config: Arc::new(config),
+            server_name,
+        })
+    }
+
+    /// A suppaftp connector over this configuration.
+    pub(super) fn connector(&self) -> suppaftp::tokio::AsyncRustlsConnector {
+        suppaftp::tokio::AsyncRustlsConnector::from(tokio_rustls::TlsConnector::from(
+            self.config.clone(),
+        ))
+    }
+}
+
+/// `AB:cd:…` or `abcd…` (64 hex digits) → 32 bytes.
+fn parse_pin(pin: &str) -> Result<[u8; 32]> {
+    let hex: String = pin
+        .chars()
+        .filter(|c| *c != ':' && !c.is_whitespace())
+        .collect();
+    let bad = || Error::config("tls.pinned_sha256", "expected 64 hex digits (`:` allowed)");
+    if hex.len() != 64 || !hex.is_ascii() {
+        return Err(bad());
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+    }
+    Ok(out)
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Normal verification, then the end-entity certificate's SHA-256 must equal the pin.
+#[derive(Debug)]
+struct PinnedVerifier {
+    inner: Arc<dyn ServerCertVerifier>,
+    pin: [u8; 32],
+}
+
+/// The error a pin mismatch is reported with (rustls prints it with `Debug`).
+struct PinMismatch {
+    seen: String,
+}
+
+impl fmt::Debug for PinMismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "certificate SHA-256 {} does not match tls.pinned_sha256",
+            self.seen
+        )
+    }
+}
+
+impl fmt::Display for PinMismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+impl std::error::Error for PinMismatch {}
+
+impl ServerCertVerifier for PinnedVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        let verified = self.inner.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        )?;
+        let seen = Sha256::digest(end_entity.as_ref());
+        if seen.as_slice() != self.pin {
+            return Err(rustls::Error::InvalidCertificate(CertificateError::Other(
+                OtherError(Arc::new(PinMismatch {
+                    seen: to_hex(&seen),
+                })),
+            )));
+        }
+        Ok(verified)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pins_accept_colons_and_case_and_refuse_garbage() {
+        let hex = "AB".repeat(32);
+        assert_eq!(parse_pin(&hex).unwrap(), [0xab; 32]);
+        let colons: Vec<String> = (0..32).map(|_| "ab".to_owned()).collect();
+        assert_eq!(parse_pin(&colons.join(":")).unwrap(), [0xab; 32]);
+        for bad in ["", "abcd", &"zz".repeat(32), &"é".repeat(64)] {
+            let e = parse_pin(bad).unwrap_err();
+            assert!(matches!(&e, Error::InvalidConfig { key, .. } if key == "tls.pinned_sha256"));
+        }
+    }
+
+    #[test]
+    fn missing_or_empty_ca_files_name_the_key() {
+        let mut o = TlsOptions::default();
+        o.use_system_roots = false;
+        let e = TlsSetup::new(&o, "localhost").unwrap_err();
+        assert!(matches!(&e, Error::InvalidConfig { key, .. } if key == "tls.ca_certificates"));
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "not a certificate").unwrap();
+        o.ca_certificates = vec![empty, dir.path().join("missing.pem")];
+        let e = TlsSetup::new(&o, "localhost").unwrap_err();
+        assert!(e.to_string().contains("empty.pem"), "{e}");
+    }
+}
