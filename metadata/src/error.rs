@@ -212,7 +212,7 @@ pub enum Error {
         first: String,
     },
     /// A record has no file key.
-    #[error("{pos}: empty file key")]
+    #[error("{pos}: missing or empty file key")]
     EmptyKey {
         /// Where.
         pos: Box<Position>,

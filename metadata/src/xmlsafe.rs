@@ -109,6 +109,8 @@ pub(crate) struct SafeReader<R> {
     buf: Vec<u8>,
     pending_end: bool,
     text_len: usize,
+    /// The line where the event being read started.
+    event_line: u64,
 }
 
 impl<R: BufRead> SafeReader<R> {
@@ -132,6 +134,7 @@ impl<R: BufRead> SafeReader<R> {
             buf: Vec::new(),
             pending_end: false,
             text_len: 0,
+            event_line: 1,
         }
     }
 
@@ -144,7 +147,7 @@ impl<R: BufRead> SafeReader<R> {
     pub(crate) fn pos(&self) -> Position {
         let mut p = Position::new()
             .with_file(self.file.as_deref())
-            .with_line(self.xml.get_ref().lines + 1);
+            .with_line(self.event_line);
         if !self.path.is_empty() {
             p = p.with_element(self.element_path());
         }
@@ -202,6 +205,7 @@ impl<R: BufRead> SafeReader<R> {
         }
         loop {
             self.buf.clear();
+            self.event_line = self.xml.get_ref().lines + 1;
             let event = match self.xml.read_event_into(&mut self.buf) {
                 Ok(ev) => ev.into_owned(),
                 Err(e) => return Err(self.xml_error(e)),

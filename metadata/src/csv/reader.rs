@@ -426,7 +426,10 @@ impl<R: Read> ManifestReader<R> {
             Ok(got) => Ok(got),
             Err(e) => {
                 self.done = true;
-                let line = e.position().map(csv::Position::line);
+                let line = e
+                    .position()
+                    .map(csv::Position::line)
+                    .or_else(|| Some(self.csv.position().line()).filter(|l| *l > 0));
                 let mut pos = pos.clone();
                 if let Some(line) = line {
                     pos.line = Some(line);
