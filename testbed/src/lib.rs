@@ -57,3 +57,8 @@ pub type Result<T, E = Box<dyn std::error::Error + Send + Sync>> = std::result::
 /// `scripts/testbed` gives pure-ftpd (25000–29999) or the ports it picks for the daemons'
 /// control connections (10000–14999).
 pub const FTP_PASSIVE_PORTS: std::ops::RangeInclusive<u16> = 15000..=24999;
+
+/// The README's examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

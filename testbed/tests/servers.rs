@@ -412,6 +412,7 @@ async fn sftp_round_trip(sftp: &SftpSession, root: Option<&Path>, dir: &str) -> 
 
     let mut file = sftp.create(path.as_str()).await?;
     file.write_all(&data).await?;
+    file.sync_all().await?; // fsync@openssh.com: both servers advertise it
     file.shutdown().await?;
     if let Some(root) = root {
         assert!(
