@@ -1,0 +1,311 @@
+//! Client configuration as data ([`ClientConfig`], serde) and the [`RetryPolicy`].
+
+use std::fmt;
+use std::time::Duration;
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use crate::id::OrganizationId;
+
+/// The default API host.
+pub const DEFAULT_BASE_URL: &str = "https://www.photoshelter.com";
+
+/// How failed calls are retried: jittered exponential backoff, bounded by a number of
+/// attempts and a total time. A `Retry-After` from the server replaces the computed delay.
+///
+/// Which failures are retried does not depend on the policy: rate limits (429) and 503
+/// always; 500/502/504 and network failures for idempotent calls; for uploads and other
+/// non-idempotent calls only failures that provably did not reach the server (connect
+/// errors), or, for uploads, after checking that the image did not arrive.
+///
+/// ```
+/// use std::time::Duration;
+/// use photoshelter_client::RetryPolicy;
+///
+/// let policy = RetryPolicy::default()
+///     .max_attempts(6)
+///     .min_delay(Duration::from_millis(100))
+///     .max_delay(Duration::from_secs(10))
+///     .max_elapsed(Duration::from_secs(60));
+/// assert_eq!(policy.attempts(), 6);
+/// assert_eq!(RetryPolicy::none().attempts(), 1);
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct RetryPolicy {
+    /// Total attempts per call, the first included (1 = no retry).
+    pub max_attempts: u32,
+    /// The first backoff delay.
+    #[serde(with = "humantime_serde_compat")]
+    pub min_delay: Duration,
+    /// The largest backoff delay (a `Retry-After` may be longer, within `max_elapsed`).
+    #[serde(with = "humantime_serde_compat")]
+    pub max_delay: Duration,
+    /// No retry starts later than this after the first attempt began.
+    #[serde(with = "humantime_serde_compat")]
+    pub max_elapsed: Duration,
+    /// Whether delays are randomised (recommended when many clients retry together).
+    pub jitter: bool,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 5,
+            min_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(20),
+            max_elapsed: Duration::from_secs(120),
+            jitter: true,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// A policy that never retries.
+    pub fn none() -> Self {
+        Self {
+            max_attempts: 1,
+            ..Self::default()
+        }
+    }
+    /// Sets the total number of attempts (at least 1).
+    pub fn max_attempts(mut self, n: u32) -> Self {
+        self.max_attempts = n.max(1);
+        self
+    }
+    /// Sets the first backoff delay.
+    pub fn min_delay(mut self, d: Duration) -> Self {
+        self.min_delay = d;
+        self
+    }
+    /// Sets the largest backoff delay.
+    pub fn max_delay(mut self, d: Duration) -> Self {
+        self.max_delay = d;
+        self
+    }
+    /// Sets the total time budget for retries.
+    pub fn max_elapsed(mut self, d: Duration) -> Self {
+        self.max_elapsed = d;
+        self
+    }
+    /// Turns jitter on or off.
+    pub fn jitter(mut self, on: bool) -> Self {
+        self.jitter = on;
+        self
+    }
+    /// The total number of attempts.
+    pub fn attempts(&self) -> u32 {
+        self.max_attempts.max(1)
+    }
+
+    /// The backoff schedule (delays between attempts), from backon.
+    pub(crate) fn backoff(&self) -> impl Iterator<Item = Duration> + Send + use<> {
+        let mut builder = ExponentialBuilder::default()
+            .with_min_delay(self.min_delay)
+            .with_max_delay(self.max_delay.max(self.min_delay))
+            .with_max_times(self.attempts().saturating_sub(1) as usize)
+            .with_factor(2.0);
+        if self.jitter {
+            builder = builder.with_jitter();
+        }
+        builder.build()
+    }
+}
+
+impl fmt::Debug for RetryPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RetryPolicy")
+            .field("max_attempts", &self.max_attempts)
+            .field("min_delay", &self.min_delay)
+            .field("max_delay", &self.max_delay)
+            .field("max_elapsed", &self.max_elapsed)
+            .field("jitter", &self.jitter)
+            .finish()
+    }
+}
+
+/// Everything a [`Client`](crate::Client) is built from, as plain data that can be loaded
+/// from TOML/JSON (durations as `"30s"`, `"2m"`). Secrets are [`SecretString`]s and never
+/// appear in `Debug`.
+///
+/// ```
+/// use photoshelter_client::{Client, ClientConfig};
+///
+/// let config: ClientConfig = serde_json::from_str(r#"{
+///     "base_url": "http://127.0.0.1:9",
+///     "api_key": "K3y.abc_123",
+///     "email": "me@example.com",
+///     "password": "hunter2",
+///     "request_timeout": "30s"
+/// }"#)?;
+/// assert!(!format!("{config:?}").contains("hunter2"));
+/// let client = Client::from_config(config)?;
+/// # let _ = client;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct ClientConfig {
+    /// API host, `https://www.photoshelter.com` by default (paths `/psapi/v3/…` are added).
+    pub base_url: String,
+    /// The API key, sent as `X-PS-Api-Key` on every call.
+    #[serde(skip_serializing)]
+    pub api_key: Option<SecretString>,
+    /// Login e-mail (with `password`).
+    pub email: Option<String>,
+    /// Login password (with `email`).
+    #[serde(skip_serializing)]
+    pub password: Option<SecretString>,
+    /// An OAuth access token, sent as `Authorization: Bearer`, instead of email/password.
+    #[serde(skip_serializing)]
+    pub access_token: Option<SecretString>,
+    /// The organisation to act for; entered right after login.
+    pub organization_id: Option<OrganizationId>,
+    /// Time allowed to open a connection; `null` for none.
+    #[serde(with = "humantime_serde_compat::option")]
+    pub connect_timeout: Option<Duration>,
+    /// Time allowed for a whole metadata call (not for uploads or downloads); `null` for none.
+    #[serde(with = "humantime_serde_compat::option")]
+    pub request_timeout: Option<Duration>,
+    /// Longest silence while reading a reply, including transfers; `null` for none.
+    #[serde(with = "humantime_serde_compat::option")]
+    pub read_timeout: Option<Duration>,
+    /// How long an idle pooled connection is kept; `null` keeps it until the server closes it.
+    #[serde(with = "humantime_serde_compat::option")]
+    pub pool_idle_timeout: Option<Duration>,
+    /// The `User-Agent` header.
+    pub user_agent: String,
+    /// The most requests in flight at once (uploads and downloads included).
+    pub max_in_flight: usize,
+    /// How failed calls are retried.
+    pub retry: RetryPolicy,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            api_key: None,
+            email: None,
+            password: None,
+            access_token: None,
+            organization_id: None,
+            connect_timeout: Some(Duration::from_secs(15)),
+            request_timeout: Some(Duration::from_secs(120)),
+            read_timeout: Some(Duration::from_secs(120)),
+            pool_idle_timeout: Some(Duration::from_secs(60)),
+            user_agent: concat!("photoshelter-client/", env!("CARGO_PKG_VERSION")).to_owned(),
+            max_in_flight: 8,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("email", &self.email)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field(
+                "access_token",
+                &self.access_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("organization_id", &self.organization_id)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("pool_idle_timeout", &self.pool_idle_timeout)
+            .field("user_agent", &self.user_agent)
+            .field("max_in_flight", &self.max_in_flight)
+            .field("retry", &self.retry)
+            .finish()
+    }
+}
+
+/// Durations as humantime strings (`"1m 30s"`); plain numbers are read as seconds.
+mod humantime_serde_compat {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Text(String),
+        Secs(f64),
+    }
+
+    fn from_raw<E: serde::de::Error>(raw: Raw) -> Result<Duration, E> {
+        match raw {
+            Raw::Text(s) => {
+                humantime::parse_duration(&s).map_err(|e| E::custom(format!("`{s}`: {e}")))
+            }
+            Raw::Secs(n) => {
+                Duration::try_from_secs_f64(n).map_err(|e| E::custom(format!("{n}: {e}")))
+            }
+        }
+    }
+
+    pub(super) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&humantime::format_duration(*d).to_string())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        from_raw(Raw::deserialize(d)?)
+    }
+
+    pub(super) mod option {
+        use super::*;
+
+        pub(crate) fn serialize<S: Serializer>(
+            d: &Option<Duration>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            match d {
+                Some(d) => super::serialize(d, s),
+                None => s.serialize_none(),
+            }
+        }
+
+        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<Duration>, D::Error> {
+            Option::<Raw>::deserialize(d)?.map(from_raw).transpose()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_is_bounded_by_attempts() {
+        let p = RetryPolicy::default()
+            .max_attempts(4)
+            .jitter(false)
+            .min_delay(Duration::from_millis(10));
+        // backon computes in f32: compare whole milliseconds, rounded.
+        let delays: Vec<u128> = p.backoff().map(|d| (d.as_micros() + 500) / 1000).collect();
+        assert_eq!(delays, [10, 20, 40]);
+        assert_eq!(RetryPolicy::none().backoff().count(), 0);
+    }
+
+    #[test]
+    fn config_durations_parse_and_null_disables() {
+        let c: ClientConfig = serde_json::from_str(
+            r#"{"read_timeout":"1m 30s","request_timeout":null,"connect_timeout":5}"#,
+        )
+        .unwrap();
+        assert_eq!(c.read_timeout, Some(Duration::from_secs(90)));
+        assert_eq!(c.request_timeout, None);
+        assert_eq!(c.connect_timeout, Some(Duration::from_secs(5)));
+        assert_eq!(c.max_in_flight, 8);
+    }
+}
