@@ -1,0 +1,177 @@
+//! CSV manifests as real exports shape them.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::Read;
+
+use asset_metadata::csv::{Encoding, FieldMap, MappingBuilder, UnknownColumns, WriteColumn, WriterBuilder};
+use asset_metadata::{AssetMetadata, Field, FieldValue, ManifestRecord, ReleaseStatus};
+
+fn read(data: &[u8]) -> Vec<ManifestRecord> {
+    MappingBuilder::new()
+        .from_reader(data)
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn header_styles_of_common_exports_map_to_the_same_fields() {
+    let exports: [&[u8]; 4] = [
+        // exiftool -csv -G
+        b"SourceFile,IPTC:ObjectName,IPTC:Caption-Abstract,IPTC:Keywords,IPTC:By-line,IPTC:City,IPTC:Country-PrimaryLocationCode,XMP-plus:ModelReleaseStatus\n\
+          ./a.jpg,Harbour,Boats,\"sea, boat\",Ana Lima,Porto,PT,Unlimited Model Releases\n",
+        // Bridge / Lightroom labels, semicolons
+        b"Filename;Document Title;Description;Keywords;Creator;City;ISO Country Code;Model Release Status\n\
+          a.jpg;Harbour;Boats;sea, boat;Ana Lima;Porto;PT;Unlimited\n",
+        // PhotoShelter names, tabs
+        b"file\ttitle\tcaption\tkeyword\tauthor\tcity\tcountry_code\tmodel_released\n\
+          a.jpg\tHarbour\tBoats\tsea, boat\tAna Lima\tPorto\tPT\ttrue\n",
+        // Plain English
+        b"Image,Title,Caption,Tags,Photographer,City,Country Code,Model Release\n\
+          a.jpg,Harbour,Boats,sea|boat,Ana Lima,Porto,PT,yes\n",
+    ];
+    for data in exports {
+        let rows = read(data);
+        let m = &rows[0].metadata;
+        let header = String::from_utf8_lossy(&data[..40]);
+        assert_eq!(rows[0].key, "a.jpg", "{header}");
+        assert_eq!(m.title.as_deref(), Some("Harbour"), "{header}");
+        assert_eq!(m.description.as_deref(), Some("Boats"), "{header}");
+        assert_eq!(m.keywords.iter().collect::<Vec<_>>(), ["sea", "boat"], "{header}");
+        assert_eq!(m.creator.as_deref(), Some("Ana Lima"), "{header}");
+        assert_eq!(m.city.as_deref(), Some("Porto"), "{header}");
+        assert_eq!(m.country_code.as_deref(), Some("PT"), "{header}");
+        assert_eq!(m.model_release, Some(ReleaseStatus::Unlimited), "{header}");
+        assert!(m.custom.is_empty(), "{header}: {:?}", m.custom);
+    }
+}
+
+#[test]
+fn bom_quotes_multiline_fields_and_iptc_time_column() {
+    let data = "\u{feff}SourceFile,FileName,IPTC:Caption-Abstract,IPTC:DateCreated,IPTC:TimeCreated,XMP-dc:Subject,IPTC:Keywords\n\
+                a.jpg,a.jpg,\"Line one, with comma\nline \"\"two\"\"\",2023:05:01,06:12:00+02:00,sea,\"boat, sea\"\n";
+    let rows = read(data.as_bytes());
+    let m = &rows[0].metadata;
+    assert_eq!(m.description.as_deref(), Some("Line one, with comma\nline \"two\""));
+    assert_eq!(m.date_created.unwrap().to_string(), "2023-05-01T06:12:00+02:00");
+    assert_eq!(m.keywords.join("|"), "sea|boat", "keyword columns add up");
+    assert_eq!(m.custom.get("FileName"), Some(&FieldValue::Text("a.jpg".into())));
+    assert_eq!(rows[0].line, 2);
+}
+
+#[test]
+fn windows_1252_on_request() {
+    let data = b"file;Caption;City\r\nf\xeate.jpg;Caf\xe9 \x93cr\xe8me\x94 \x80 2;Z\xfcrich\r\n";
+    let mut b = MappingBuilder::new();
+    b.encoding(Encoding::Windows1252);
+    let row = b.from_reader(&data[..]).unwrap().next().unwrap().unwrap();
+    assert_eq!(row.key, "fête.jpg");
+    assert_eq!(row.metadata.description.as_deref(), Some("Café “crème” € 2"));
+    assert_eq!(row.metadata.city.as_deref(), Some("Zürich"));
+}
+
+#[test]
+fn unknown_columns_policies() {
+    let data = b"file,title,Client Code,Shoe Size\na.jpg,T,ACME,42\n";
+    let m = &read(data)[0].metadata;
+    assert_eq!(m.custom.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["Client Code", "Shoe Size"]);
+    let mut b = MappingBuilder::new();
+    b.unknown_columns(UnknownColumns::Ignore)
+        .field_map(FieldMap::new().custom("Client Code", "client"));
+    let row = b.from_reader(&data[..]).unwrap().next().unwrap().unwrap();
+    assert_eq!(row.metadata.custom.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["client"]);
+}
+
+#[test]
+fn bad_values_fail_their_row_and_the_rest_goes_on() {
+    let data = b"file,Rating,Date Created\na.jpg,3,2023\nb.jpg,11,2023\nc.jpg,4,1999-12-31\n";
+    let rows: Vec<_> = MappingBuilder::new().from_reader(&data[..]).unwrap().collect();
+    assert_eq!(rows.len(), 3);
+    assert!(rows[0].is_ok() && rows[2].is_ok());
+    let err = rows[1].as_ref().unwrap_err();
+    assert!(err.to_string().starts_with("line 3, record 2, column \"Rating\""), "{err}");
+    assert_eq!(err.position().unwrap().record, Some(2));
+}
+
+/// An endless source: rows are generated as they are read.
+struct Endless {
+    next: u64,
+    buf: Vec<u8>,
+    pos: usize,
+}
+
+impl Read for Endless {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.pos == self.buf.len() {
+            self.buf = if self.next == 0 {
+                b"file,title,keywords\n".to_vec()
+            } else {
+                format!("img{:07}.jpg,Title {},a;b;c\n", self.next, self.next).into_bytes()
+            };
+            self.next += 1;
+            self.pos = 0;
+        }
+        let n = out.len().min(self.buf.len() - self.pos);
+        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+#[test]
+fn rows_stream_without_reading_the_whole_input() {
+    let src = Endless { next: 0, buf: Vec::new(), pos: 0 };
+    let rows: Vec<_> = MappingBuilder::new()
+        .from_reader(src)
+        .unwrap()
+        .take(5_000)
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(rows.len(), 5_000);
+    assert_eq!(rows[4_999].key, "img0005000.jpg");
+    assert_eq!(rows[4_999].line, 5_001);
+}
+
+#[test]
+fn reconciliation_export_reads_back() {
+    let mut m = AssetMetadata::default();
+    m.title = Some("Harbour".into());
+    m.keywords.extend(["Paris, France"]);
+    m.custom.insert("Client Code", "ACME");
+    let mut out = Vec::new();
+    let mut w = WriterBuilder::new()
+        .delimiter(b';')
+        .bom(true)
+        .columns(vec![
+            WriteColumn::key("File"),
+            WriteColumn::extra("Asset ID"),
+            WriteColumn::extra("Gallery"),
+            WriteColumn::extra("Status"),
+            WriteColumn::extra("URL"),
+            WriteColumn::field(Field::Title),
+            WriteColumn::field(Field::Keywords),
+            WriteColumn::custom("Client Code"),
+        ])
+        .from_writer(&mut out)
+        .unwrap();
+    w.write_with(
+        "shoot/a.jpg",
+        &m,
+        &[("Asset ID", "I0000abcdEFG"), ("Status", "uploaded"), ("URL", "https://example.com/a;b")],
+    )
+    .unwrap();
+    w.flush().unwrap();
+    drop(w);
+    let text = String::from_utf8(out.clone()).unwrap();
+    assert_eq!(
+        text,
+        "\u{feff}File;Asset ID;Gallery;Status;URL;Title;Keywords;Client Code\n\
+         shoot/a.jpg;I0000abcdEFG;;uploaded;\"https://example.com/a;b\";Harbour;\"Paris, France;\";ACME\n"
+    );
+    let row = read(&out).remove(0);
+    assert_eq!(row.key, "shoot/a.jpg");
+    assert_eq!(row.metadata.keywords.iter().collect::<Vec<_>>(), ["Paris, France"]);
+    assert_eq!(row.metadata.custom.get("Asset ID").and_then(|v| v.as_text()), Some("I0000abcdEFG"));
+    assert_eq!(row.metadata.custom.get("Status").and_then(|v| v.as_text()), Some("uploaded"));
+    assert!(!row.metadata.custom.contains("Gallery"), "empty cells are unset");
+}
