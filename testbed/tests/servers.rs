@@ -306,7 +306,7 @@ async fn daemon_ftp_round_trip() -> TestResult {
         &d.user,
         &d.password,
         d.root.as_deref(),
-        "daemon-plain.bin",
+        &format!("daemon-plain-{}.bin", std::process::id()),
     )
     .await
 }
@@ -323,7 +323,7 @@ async fn daemon_ftps_round_trip() -> TestResult {
         &d.user,
         &d.password,
         d.root.as_deref(),
-        "daemon-tls.bin",
+        &format!("daemon-tls-{}.bin", std::process::id()),
     )
     .await
 }
