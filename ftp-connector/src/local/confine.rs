@@ -1,0 +1,87 @@
+//! Resolving a [`RemotePath`] to a real path that stays under the root.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::LocalFs;
+use crate::error::{Error, Operation, Result};
+use crate::path::RemotePath;
+
+/// Why a path cannot be used.
+enum Refusal {
+    /// It would leave the root (or cannot be checked: a dangling link).
+    Escape(&'static str),
+    Io(io::Error),
+}
+
+impl LocalFs {
+    /// The real path of `path`: the root joined with its segments, where every existing
+    /// folder on the way that is a symbolic link is followed and must stay under the root.
+    /// With `follow_last`, a link at the last segment is followed (and checked) too.
+    pub(super) async fn resolve(
+        &self,
+        op: Operation,
+        path: &RemotePath,
+        follow_last: bool,
+    ) -> Result<PathBuf> {
+        if path.is_root() {
+            return Ok(self.root_dir().to_path_buf());
+        }
+        let root = self.root_dir().to_path_buf();
+        let segments: Vec<String> = path.segments().map(str::to_owned).collect();
+        // A handful of lstat calls: one blocking task rather than one per call.
+        let resolved = tokio::task::spawn_blocking(move || confine(&root, &segments, follow_last))
+            .await
+            .map_err(|e| Error::io(op, path.as_str(), io::Error::other(e)))?;
+        resolved.map_err(|r| match r {
+            Refusal::Escape(why) => Error::PermissionDenied {
+                op,
+                path: path.as_str().to_owned(),
+                message: why.to_owned(),
+            },
+            Refusal::Io(e) => Error::io(op, path.as_str(), e),
+        })
+    }
+}
+
+/// Follows `link` and checks that it lands under `root`.
+fn follow(root: &Path, link: &Path) -> Result<PathBuf, Refusal> {
+    match std::fs::canonicalize(link) {
+        Ok(target) if target.starts_with(root) => Ok(target),
+        Ok(_) => Err(Refusal::Escape("a symbolic link leads outside the root")),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            Err(Refusal::Escape("a symbolic link leads nowhere (dangling)"))
+        }
+        Err(e) => Err(Refusal::Io(e)),
+    }
+}
+
+fn confine(root: &Path, segments: &[String], follow_last: bool) -> Result<PathBuf, Refusal> {
+    let Some((last, parents)) = segments.split_last() else {
+        return Ok(root.to_path_buf());
+    };
+    let mut real = root.to_path_buf();
+    for (i, seg) in parents.iter().enumerate() {
+        let next = real.join(seg);
+        match std::fs::symlink_metadata(&next) {
+            Ok(m) if m.file_type().is_symlink() => real = follow(root, &next)?,
+            Ok(_) => real = next,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                // Nothing exists from here on, so nothing below can be a link yet.
+                real = next;
+                real.extend(&parents[i + 1..]);
+                real.push(last);
+                return Ok(real);
+            }
+            Err(e) => return Err(Refusal::Io(e)),
+        }
+    }
+    let target = real.join(last);
+    if follow_last
+        && let Ok(m) = std::fs::symlink_metadata(&target)
+        && m.file_type().is_symlink()
+    {
+        return follow(root, &target);
+    }
+    Ok(target)
+}
