@@ -198,7 +198,8 @@ impl Cursor<'_> {
     }
 }
 
-const AMBIGUOUS: &str = "expected YYYY, YYYY-MM, YYYY-MM-DD[Thh:mm[:ss][±hh:mm|Z]] or YYYY:MM:DD hh:mm:ss";
+const AMBIGUOUS: &str =
+    "expected YYYY, YYYY-MM, YYYY-MM-DD[Thh:mm[:ss][±hh:mm|Z]] or YYYY:MM:DD hh:mm:ss";
 
 fn parse(s: &str) -> Result<DateCreated, String> {
     if s.is_empty() {
@@ -317,7 +318,10 @@ mod tests {
         assert_eq!(p("2023-05-01T10:30"), "2023-05-01T10:30:00");
         assert_eq!(p("2023-05-01T10:30:15Z"), "2023-05-01T10:30:15Z");
         assert_eq!(p("2023-05-01T10:30:15+00:00"), "2023-05-01T10:30:15Z");
-        assert_eq!(p("2023-05-01T10:30:15.250-05:30"), "2023-05-01T10:30:15.25-05:30");
+        assert_eq!(
+            p("2023-05-01T10:30:15.250-05:30"),
+            "2023-05-01T10:30:15.25-05:30"
+        );
         assert_eq!(p("2023:05:01 10:30:15+0200"), "2023-05-01T10:30:15+02:00");
         assert_eq!(p(" 2023-05-01 "), "2023-05-01");
     }

@@ -68,7 +68,9 @@ pub use date::DateCreated;
 pub use error::{Error, ErrorKind, Position, Result};
 pub use field::Field;
 pub use merge::{Diff, Merge, MergePolicy};
-pub use model::{AssetMetadata, CustomFields, FieldValue, KeywordSeparator, Keywords, ManifestRecord};
+pub use model::{
+    AssetMetadata, CustomFields, FieldValue, KeywordSeparator, Keywords, ManifestRecord,
+};
 pub use values::{CopyrightStatus, Rating, ReleaseStatus};
 
 #[cfg(doctest)]

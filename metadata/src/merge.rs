@@ -118,7 +118,12 @@ impl Merge {
     }
 }
 
-fn merge_field(target: &mut AssetMetadata, incoming: &AssetMetadata, field: Field, policy: MergePolicy) {
+fn merge_field(
+    target: &mut AssetMetadata,
+    incoming: &AssetMetadata,
+    field: Field,
+    policy: MergePolicy,
+) {
     let has_new = incoming.is_set(field);
     match policy {
         MergePolicy::Replace => target.copy_from(incoming, field),
@@ -255,6 +260,7 @@ impl fmt::Display for Diff {
 }
 
 #[cfg(test)]
+#[allow(clippy::field_reassign_with_default)]
 mod tests {
     use super::*;
     use crate::date::DateCreated;
@@ -297,7 +303,10 @@ mod tests {
         assert_eq!(t.description.as_deref(), Some("Boats at dawn"));
         assert_eq!(t.title.as_deref(), Some("T"));
         assert_eq!(t.keywords.join(","), "a,b,c");
-        assert_eq!(t.custom.get("X"), Some(&FieldValue::List(vec!["1".into(), "2".into()])));
+        assert_eq!(
+            t.custom.get("X"),
+            Some(&FieldValue::List(vec!["1".into(), "2".into()]))
+        );
         assert_eq!(t.date_created, inc.date_created);
         assert_eq!(d.to_string(), "Description, Keywords, Date Created, X");
     }

@@ -81,23 +81,74 @@ pub struct AssetMetadata {
 macro_rules! text_field {
     ($self:ident, $field:expr, |$slot:ident| $body:expr, else $other:expr) => {
         match $field {
-            Field::Title => { let $slot = &$self.title; $body }
-            Field::Headline => { let $slot = &$self.headline; $body }
-            Field::Description => { let $slot = &$self.description; $body }
-            Field::CaptionWriter => { let $slot = &$self.caption_writer; $body }
-            Field::Creator => { let $slot = &$self.creator; $body }
-            Field::CreatorJobTitle => { let $slot = &$self.creator_job_title; $body }
-            Field::CreditLine => { let $slot = &$self.credit_line; $body }
-            Field::Source => { let $slot = &$self.source; $body }
-            Field::CopyrightNotice => { let $slot = &$self.copyright_notice; $body }
-            Field::RightsUsageTerms => { let $slot = &$self.rights_usage_terms; $body }
-            Field::SpecialInstructions => { let $slot = &$self.special_instructions; $body }
-            Field::JobId => { let $slot = &$self.job_id; $body }
-            Field::Sublocation => { let $slot = &$self.sublocation; $body }
-            Field::City => { let $slot = &$self.city; $body }
-            Field::State => { let $slot = &$self.state; $body }
-            Field::Country => { let $slot = &$self.country; $body }
-            Field::CountryCode => { let $slot = &$self.country_code; $body }
+            Field::Title => {
+                let $slot = &$self.title;
+                $body
+            }
+            Field::Headline => {
+                let $slot = &$self.headline;
+                $body
+            }
+            Field::Description => {
+                let $slot = &$self.description;
+                $body
+            }
+            Field::CaptionWriter => {
+                let $slot = &$self.caption_writer;
+                $body
+            }
+            Field::Creator => {
+                let $slot = &$self.creator;
+                $body
+            }
+            Field::CreatorJobTitle => {
+                let $slot = &$self.creator_job_title;
+                $body
+            }
+            Field::CreditLine => {
+                let $slot = &$self.credit_line;
+                $body
+            }
+            Field::Source => {
+                let $slot = &$self.source;
+                $body
+            }
+            Field::CopyrightNotice => {
+                let $slot = &$self.copyright_notice;
+                $body
+            }
+            Field::RightsUsageTerms => {
+                let $slot = &$self.rights_usage_terms;
+                $body
+            }
+            Field::SpecialInstructions => {
+                let $slot = &$self.special_instructions;
+                $body
+            }
+            Field::JobId => {
+                let $slot = &$self.job_id;
+                $body
+            }
+            Field::Sublocation => {
+                let $slot = &$self.sublocation;
+                $body
+            }
+            Field::City => {
+                let $slot = &$self.city;
+                $body
+            }
+            Field::State => {
+                let $slot = &$self.state;
+                $body
+            }
+            Field::Country => {
+                let $slot = &$self.country;
+                $body
+            }
+            Field::CountryCode => {
+                let $slot = &$self.country_code;
+                $body
+            }
             _ => $other,
         }
     };
@@ -155,7 +206,12 @@ impl AssetMetadata {
         res.map_err(|e| e.at(&crate::error::Position::new().with_field(field.name())))
     }
 
-    pub(crate) fn set_trimmed(&mut self, field: Field, t: &str, sep: KeywordSeparator) -> Result<()> {
+    pub(crate) fn set_trimmed(
+        &mut self,
+        field: Field,
+        t: &str,
+        sep: KeywordSeparator,
+    ) -> Result<()> {
         fn opt<T: std::str::FromStr<Err = Error>>(t: &str) -> Result<Option<T>> {
             if t.is_empty() {
                 Ok(None)
@@ -225,9 +281,12 @@ impl AssetMetadata {
             Field::CreditLine => self.credit_line.clone_from(&other.credit_line),
             Field::Source => self.source.clone_from(&other.source),
             Field::CopyrightNotice => self.copyright_notice.clone_from(&other.copyright_notice),
-            Field::RightsUsageTerms => self.rights_usage_terms.clone_from(&other.rights_usage_terms),
+            Field::RightsUsageTerms => self
+                .rights_usage_terms
+                .clone_from(&other.rights_usage_terms),
             Field::SpecialInstructions => {
-                self.special_instructions.clone_from(&other.special_instructions);
+                self.special_instructions
+                    .clone_from(&other.special_instructions);
             }
             Field::JobId => self.job_id.clone_from(&other.job_id),
             Field::Sublocation => self.sublocation.clone_from(&other.sublocation),
@@ -500,7 +559,11 @@ impl CustomFields {
     }
 
     /// Sets a field, keeping its place if it existed; returns the old value.
-    pub fn insert(&mut self, name: impl Into<String>, value: impl Into<FieldValue>) -> Option<FieldValue> {
+    pub fn insert(
+        &mut self,
+        name: impl Into<String>,
+        value: impl Into<FieldValue>,
+    ) -> Option<FieldValue> {
         self.0.insert(name.into(), value.into())
     }
 
@@ -542,11 +605,16 @@ impl CustomFields {
 
 impl<K: Into<String>, V: Into<FieldValue>> FromIterator<(K, V)> for CustomFields {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        Self(iter.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
+        Self(
+            iter.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::field_reassign_with_default)]
 mod tests {
     use super::*;
 
@@ -579,12 +647,16 @@ mod tests {
     #[test]
     fn set_names_the_field_on_bad_values() {
         let err = AssetMetadata::new().set(Field::Rating, "9").unwrap_err();
-        assert_eq!(err.to_string(), r#"field Rating: invalid value "9": expected a rating of -1 (rejected) or 0 to 5"#);
+        assert_eq!(
+            err.to_string(),
+            r#"field Rating: invalid value "9": expected a rating of -1 (rejected) or 0 to 5"#
+        );
     }
 
     #[test]
     fn keyword_splitting_prefers_semicolons() {
-        let got: Vec<_> = split_keywords("Paris, France; travel;; ", KeywordSeparator::Auto).collect();
+        let got: Vec<_> =
+            split_keywords("Paris, France; travel;; ", KeywordSeparator::Auto).collect();
         assert_eq!(got, ["Paris, France", "travel"]);
         let got: Vec<_> = split_keywords("a|b , c", KeywordSeparator::Auto).collect();
         assert_eq!(got, ["a", "b , c"]);

@@ -140,6 +140,7 @@ where
 }
 
 #[cfg(test)]
+#[allow(clippy::field_reassign_with_default)]
 mod tests {
     use super::*;
 
@@ -185,11 +186,21 @@ mod tests {
 
     #[test]
     fn unknown_names_stay_and_bad_dates_are_named() {
-        let m = from_photoshelter_fields([("display_caption", "Shown"), ("keyword", "a, b ,,c")]).unwrap();
-        assert_eq!(m.custom.get("display_caption").and_then(FieldValue::as_text), Some("Shown"));
+        let m = from_photoshelter_fields([("display_caption", "Shown"), ("keyword", "a, b ,,c")])
+            .unwrap();
+        assert_eq!(
+            m.custom
+                .get("display_caption")
+                .and_then(FieldValue::as_text),
+            Some("Shown")
+        );
         assert_eq!(m.keywords.join("|"), "a|b|c");
         let err = from_photoshelter_fields([("date_created", "last week")]).unwrap_err();
-        assert!(err.to_string().starts_with("field date_created: invalid value"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("field date_created: invalid value"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -198,7 +209,13 @@ mod tests {
         m.model_release = Some(ReleaseStatus::Limited);
         m.property_release = Some(ReleaseStatus::None);
         let f = to_photoshelter_fields(&m);
-        assert_eq!(f, [("model_released".into(), "true".into()), ("property_released".into(), "false".into())]);
+        assert_eq!(
+            f,
+            [
+                ("model_released".into(), "true".into()),
+                ("property_released".into(), "false".into())
+            ]
+        );
         let back = from_photoshelter_fields(f).unwrap();
         assert_eq!(back.model_release, Some(ReleaseStatus::Unlimited));
         assert_eq!(back.property_release, Some(ReleaseStatus::None));

@@ -135,14 +135,21 @@ impl FromStr for ReleaseStatus {
         match code {
             "none" | "non" | "no" | "false" | "0" | "notreleased" => Ok(ReleaseStatus::None),
             "notapplicable" | "nap" | "na" => Ok(ReleaseStatus::NotApplicable),
-            "unlimited" | "umr" | "upr" | "yes" | "true" | "1" | "released"
-            | "unlimitedmodelreleases" | "unlimitedpropertyreleases" => {
-                Ok(ReleaseStatus::Unlimited)
-            }
-            "limited" | "lmr" | "lpr" | "limitedorincompletemodelreleases"
-            | "limitedorincompletepropertyreleases" | "limitedorincomplete" => {
-                Ok(ReleaseStatus::Limited)
-            }
+            "unlimited"
+            | "umr"
+            | "upr"
+            | "yes"
+            | "true"
+            | "1"
+            | "released"
+            | "unlimitedmodelreleases"
+            | "unlimitedpropertyreleases" => Ok(ReleaseStatus::Unlimited),
+            "limited"
+            | "lmr"
+            | "lpr"
+            | "limitedorincompletemodelreleases"
+            | "limitedorincompletepropertyreleases"
+            | "limitedorincomplete" => Ok(ReleaseStatus::Limited),
             _ => Err(Error::invalid_value(
                 s,
                 "expected None, Not Applicable, Unlimited, Limited or a PLUS code such as MR-UMR",
@@ -213,7 +220,10 @@ mod tests {
     #[test]
     fn release_status_reads_codes_uris_and_names() {
         for (text, want) in [
-            ("http://ns.useplus.org/ldf/vocab/MR-UMR", ReleaseStatus::Unlimited),
+            (
+                "http://ns.useplus.org/ldf/vocab/MR-UMR",
+                ReleaseStatus::Unlimited,
+            ),
             ("PR-LPR", ReleaseStatus::Limited),
             ("Not Applicable", ReleaseStatus::NotApplicable),
             ("none", ReleaseStatus::None),

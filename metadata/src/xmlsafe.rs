@@ -178,7 +178,11 @@ impl<R: BufRead> SafeReader<R> {
             };
         }
         match e {
-            quick_xml::Error::Io(io) => Error::io(self.pos(), "read", io::Error::new(io.kind(), io.to_string())),
+            quick_xml::Error::Io(io) => Error::io(
+                self.pos(),
+                "read",
+                io::Error::new(io.kind(), io.to_string()),
+            ),
             quick_xml::Error::Escape(EscapeError::UnrecognizedEntity(_, name)) => {
                 self.forbidden_entity(&name)
             }
@@ -278,7 +282,10 @@ impl<R: BufRead> SafeReader<R> {
         let qname = e.name().into_inner().to_owned();
         if self.path.len() >= self.limits.max_depth {
             return Err(Error::Limit {
-                pos: Box::new(self.pos().with_element(format!("{}/{qname}", self.element_path()))),
+                pos: Box::new(
+                    self.pos()
+                        .with_element(format!("{}/{qname}", self.element_path())),
+                ),
                 what: "the nesting depth".into(),
                 limit: self.limits.max_depth,
             });
@@ -419,7 +426,12 @@ mod tests {
         let mut out = Vec::new();
         loop {
             match r.next()? {
-                Ev::Start(n, a) => out.push(format!("<{}:{}#{}", n.ns.unwrap_or_default(), n.local, a.len())),
+                Ev::Start(n, a) => out.push(format!(
+                    "<{}:{}#{}",
+                    n.ns.unwrap_or_default(),
+                    n.local,
+                    a.len()
+                )),
                 Ev::End => out.push(">".into()),
                 Ev::Text(t) => out.push(t),
                 Ev::Eof => return Ok(out),
@@ -429,19 +441,32 @@ mod tests {
 
     #[test]
     fn resolves_names_and_predefined_references() {
-        let got = drain(r#"<a xmlns="u" xmlns:p="v" p:x="1 &amp; 2"><p:b/>x &lt; &#x41;</a>"#).unwrap();
+        let got =
+            drain(r#"<a xmlns="u" xmlns:p="v" p:x="1 &amp; 2"><p:b/>x &lt; &#x41;</a>"#).unwrap();
         assert_eq!(got, ["<u:a#1", "<v:b#0", ">", "x ", "<", " ", "A", ">"]);
     }
 
     #[test]
     fn refuses_doctype_entities_and_excess() {
         let cases = [
-            ("<!DOCTYPE a [<!ENTITY x \"y\">]><a>&x;</a>", "refused: <!DOCTYPE>"),
+            (
+                "<!DOCTYPE a [<!ENTITY x \"y\">]><a>&x;</a>",
+                "refused: <!DOCTYPE>",
+            ),
             ("<a>&x;</a>", "refused: entity reference &x;"),
             ("<a b='&x;'/>", "refused: entity reference &x;"),
-            ("<a><b><c><d><e><f><g><h><i/></h></g></f></e></d></c></b></a>", "nesting depth exceeds the limit of 8"),
-            ("<a p='1' q='2' r='3' s='4' t='5'/>", "attribute count exceeds the limit of 4"),
-            (&format!("<a>{}</a>", "x".repeat(100)), "text of 100 bytes exceeds the limit of 64"),
+            (
+                "<a><b><c><d><e><f><g><h><i/></h></g></f></e></d></c></b></a>",
+                "nesting depth exceeds the limit of 8",
+            ),
+            (
+                "<a p='1' q='2' r='3' s='4' t='5'/>",
+                "attribute count exceeds the limit of 4",
+            ),
+            (
+                &format!("<a>{}</a>", "x".repeat(100)),
+                "text of 100 bytes exceeds the limit of 64",
+            ),
             ("<a><b></a>", "malformed XML"),
             ("<a><b>", "<b> is not closed"),
         ];

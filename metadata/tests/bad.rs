@@ -38,7 +38,10 @@ fn every_bad_file_gives_its_expected_error() {
     let bless = std::env::var_os("BLESS").is_some();
     let mut checked = 0;
     let mut failures = Vec::new();
-    let mut entries: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
     for path in entries {
         let name = path.file_name().unwrap().to_str().unwrap().to_owned();
@@ -48,7 +51,11 @@ fn every_bad_file_gives_its_expected_error() {
         let bytes = std::fs::read(&path).unwrap();
         let err = first_error(&name, &bytes).unwrap_or_else(|| panic!("{name}: no error"));
         let got = err.to_string();
-        assert_eq!(err.kind() == ErrorKind::Unsupported, got.contains("refused"), "{name}: {got}");
+        assert_eq!(
+            err.kind() == ErrorKind::Unsupported,
+            got.contains("refused"),
+            "{name}: {got}"
+        );
         let expected_path = path.with_file_name(format!("{name}.expected"));
         if bless {
             std::fs::write(&expected_path, format!("{got}\n")).unwrap();
@@ -69,7 +76,10 @@ fn a_10_mb_csv_field_is_refused_with_its_column() {
     let mut data = b"file,title,Description\na.jpg,ok,\"".to_vec();
     data.extend(std::iter::repeat_n(b'x', 10 * 1024 * 1024));
     data.extend_from_slice(b"\"\nb.jpg,fine,short\n");
-    let mut rows = MappingBuilder::new().file_name("big.csv").from_reader(&data[..]).unwrap();
+    let mut rows = MappingBuilder::new()
+        .file_name("big.csv")
+        .from_reader(&data[..])
+        .unwrap();
     let err = rows.next().unwrap().unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -87,7 +97,10 @@ fn an_endless_csv_record_stops_at_the_record_limit() {
     b.file_name("endless.csv").max_record_bytes(1024 * 1024);
     let mut rows = b.from_reader(&data[..]).unwrap();
     let err = rows.next().unwrap().unwrap_err();
-    assert_eq!(err.to_string(), "endless.csv, line 2: a record exceeds the limit of 1048576");
+    assert_eq!(
+        err.to_string(),
+        "endless.csv, line 2: a record exceeds the limit of 1048576"
+    );
     assert!(rows.next().is_none());
 }
 
@@ -104,10 +117,14 @@ fn a_10_mb_xml_text_is_refused() {
         .unwrap()
         .unwrap_err();
     assert!(
-        err.to_string().starts_with("big.xml, line 1, element /assets/asset/title: text of"),
+        err.to_string()
+            .starts_with("big.xml, line 1, element /assets/asset/title: text of"),
         "{err}"
     );
-    assert!(err.to_string().ends_with("exceeds the limit of 1048576"), "{err}");
+    assert!(
+        err.to_string().ends_with("exceeds the limit of 1048576"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -116,7 +133,10 @@ fn an_oversized_xmp_is_refused() {
     for _ in 0..20_000 {
         data.extend_from_slice(&[b' '; 1024]);
     }
-    let err = XmpReader::new().file_name("huge.xmp").read(&data).unwrap_err();
+    let err = XmpReader::new()
+        .file_name("huge.xmp")
+        .read(&data)
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         "huge.xmp, line 1, element /x:xmpmeta: the document size exceeds the limit of 16777216"
@@ -127,12 +147,20 @@ fn an_oversized_xmp_is_refused() {
 fn deep_nesting_and_attribute_floods_are_refused() {
     let deep = format!("{}{}", "<a>".repeat(1000), "</a>".repeat(1000));
     let err = XmpReader::new().read(deep.as_bytes()).unwrap_err();
-    assert!(err.to_string().contains("the nesting depth exceeds the limit of 64"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("the nesting depth exceeds the limit of 64"),
+        "{err}"
+    );
 
     let attrs: String = (0..5000).map(|i| format!(" a{i}='x'")).collect();
     let flood = format!("<x:xmpmeta xmlns:x='adobe:ns:meta/'{attrs}/>");
     let err = XmpReader::new().read(flood.as_bytes()).unwrap_err();
-    assert!(err.to_string().contains("the attribute count exceeds the limit of 1024"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("the attribute count exceeds the limit of 1024"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -3,7 +3,9 @@
 
 use std::io::Read;
 
-use asset_metadata::csv::{Encoding, FieldMap, MappingBuilder, UnknownColumns, WriteColumn, WriterBuilder};
+use asset_metadata::csv::{
+    Encoding, FieldMap, MappingBuilder, UnknownColumns, WriteColumn, WriterBuilder,
+};
 use asset_metadata::{AssetMetadata, Field, FieldValue, ManifestRecord, ReleaseStatus};
 
 fn read(data: &[u8]) -> Vec<ManifestRecord> {
@@ -37,7 +39,11 @@ fn header_styles_of_common_exports_map_to_the_same_fields() {
         assert_eq!(rows[0].key, "a.jpg", "{header}");
         assert_eq!(m.title.as_deref(), Some("Harbour"), "{header}");
         assert_eq!(m.description.as_deref(), Some("Boats"), "{header}");
-        assert_eq!(m.keywords.iter().collect::<Vec<_>>(), ["sea", "boat"], "{header}");
+        assert_eq!(
+            m.keywords.iter().collect::<Vec<_>>(),
+            ["sea", "boat"],
+            "{header}"
+        );
         assert_eq!(m.creator.as_deref(), Some("Ana Lima"), "{header}");
         assert_eq!(m.city.as_deref(), Some("Porto"), "{header}");
         assert_eq!(m.country_code.as_deref(), Some("PT"), "{header}");
@@ -52,10 +58,19 @@ fn bom_quotes_multiline_fields_and_iptc_time_column() {
                 a.jpg,a.jpg,\"Line one, with comma\nline \"\"two\"\"\",2023:05:01,06:12:00+02:00,sea,\"boat, sea\"\n";
     let rows = read(data.as_bytes());
     let m = &rows[0].metadata;
-    assert_eq!(m.description.as_deref(), Some("Line one, with comma\nline \"two\""));
-    assert_eq!(m.date_created.unwrap().to_string(), "2023-05-01T06:12:00+02:00");
+    assert_eq!(
+        m.description.as_deref(),
+        Some("Line one, with comma\nline \"two\"")
+    );
+    assert_eq!(
+        m.date_created.unwrap().to_string(),
+        "2023-05-01T06:12:00+02:00"
+    );
     assert_eq!(m.keywords.join("|"), "sea|boat", "keyword columns add up");
-    assert_eq!(m.custom.get("FileName"), Some(&FieldValue::Text("a.jpg".into())));
+    assert_eq!(
+        m.custom.get("FileName"),
+        Some(&FieldValue::Text("a.jpg".into()))
+    );
     assert_eq!(rows[0].line, 2);
 }
 
@@ -66,7 +81,10 @@ fn windows_1252_on_request() {
     b.encoding(Encoding::Windows1252);
     let row = b.from_reader(&data[..]).unwrap().next().unwrap().unwrap();
     assert_eq!(row.key, "fête.jpg");
-    assert_eq!(row.metadata.description.as_deref(), Some("Café “crème” € 2"));
+    assert_eq!(
+        row.metadata.description.as_deref(),
+        Some("Café “crème” € 2")
+    );
     assert_eq!(row.metadata.city.as_deref(), Some("Zürich"));
 }
 
@@ -74,22 +92,39 @@ fn windows_1252_on_request() {
 fn unknown_columns_policies() {
     let data = b"file,title,Client Code,Shoe Size\na.jpg,T,ACME,42\n";
     let m = &read(data)[0].metadata;
-    assert_eq!(m.custom.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["Client Code", "Shoe Size"]);
+    assert_eq!(
+        m.custom.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+        ["Client Code", "Shoe Size"]
+    );
     let mut b = MappingBuilder::new();
     b.unknown_columns(UnknownColumns::Ignore)
         .field_map(FieldMap::new().custom("Client Code", "client"));
     let row = b.from_reader(&data[..]).unwrap().next().unwrap().unwrap();
-    assert_eq!(row.metadata.custom.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["client"]);
+    assert_eq!(
+        row.metadata
+            .custom
+            .iter()
+            .map(|(k, _)| k)
+            .collect::<Vec<_>>(),
+        ["client"]
+    );
 }
 
 #[test]
 fn bad_values_fail_their_row_and_the_rest_goes_on() {
     let data = b"file,Rating,Date Created\na.jpg,3,2023\nb.jpg,11,2023\nc.jpg,4,1999-12-31\n";
-    let rows: Vec<_> = MappingBuilder::new().from_reader(&data[..]).unwrap().collect();
+    let rows: Vec<_> = MappingBuilder::new()
+        .from_reader(&data[..])
+        .unwrap()
+        .collect();
     assert_eq!(rows.len(), 3);
     assert!(rows[0].is_ok() && rows[2].is_ok());
     let err = rows[1].as_ref().unwrap_err();
-    assert!(err.to_string().starts_with("line 3, record 2, column \"Rating\""), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("line 3, record 2, column \"Rating\""),
+        "{err}"
+    );
     assert_eq!(err.position().unwrap().record, Some(2));
 }
 
@@ -120,7 +155,11 @@ impl Read for Endless {
 
 #[test]
 fn rows_stream_without_reading_the_whole_input() {
-    let src = Endless { next: 0, buf: Vec::new(), pos: 0 };
+    let src = Endless {
+        next: 0,
+        buf: Vec::new(),
+        pos: 0,
+    };
     let rows: Vec<_> = MappingBuilder::new()
         .from_reader(src)
         .unwrap()
@@ -157,7 +196,11 @@ fn reconciliation_export_reads_back() {
     w.write_with(
         "shoot/a.jpg",
         &m,
-        &[("Asset ID", "I0000abcdEFG"), ("Status", "uploaded"), ("URL", "https://example.com/a;b")],
+        &[
+            ("Asset ID", "I0000abcdEFG"),
+            ("Status", "uploaded"),
+            ("URL", "https://example.com/a;b"),
+        ],
     )
     .unwrap();
     w.flush().unwrap();
@@ -170,8 +213,23 @@ fn reconciliation_export_reads_back() {
     );
     let row = read(&out).remove(0);
     assert_eq!(row.key, "shoot/a.jpg");
-    assert_eq!(row.metadata.keywords.iter().collect::<Vec<_>>(), ["Paris, France"]);
-    assert_eq!(row.metadata.custom.get("Asset ID").and_then(|v| v.as_text()), Some("I0000abcdEFG"));
-    assert_eq!(row.metadata.custom.get("Status").and_then(|v| v.as_text()), Some("uploaded"));
-    assert!(!row.metadata.custom.contains("Gallery"), "empty cells are unset");
+    assert_eq!(
+        row.metadata.keywords.iter().collect::<Vec<_>>(),
+        ["Paris, France"]
+    );
+    assert_eq!(
+        row.metadata
+            .custom
+            .get("Asset ID")
+            .and_then(|v| v.as_text()),
+        Some("I0000abcdEFG")
+    );
+    assert_eq!(
+        row.metadata.custom.get("Status").and_then(|v| v.as_text()),
+        Some("uploaded")
+    );
+    assert!(
+        !row.metadata.custom.contains("Gallery"),
+        "empty cells are unset"
+    );
 }

@@ -24,7 +24,11 @@ fn exiftool(args: &[&str]) -> Option<Vec<u8>> {
             return None;
         }
     };
-    assert!(out.status.success(), "exiftool {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "exiftool {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     Some(out.stdout)
 }
 
@@ -33,7 +37,10 @@ fn rich() -> AssetMetadata {
     for (f, v) in [
         (Field::Title, "Harbour at dawn"),
         (Field::Headline, "Boats return"),
-        (Field::Description, "Boats & nets, \"early\" <morning>\nsecond line"),
+        (
+            Field::Description,
+            "Boats & nets, \"early\" <morning>\nsecond line",
+        ),
         (Field::CaptionWriter, "J. Editor"),
         (Field::Keywords, "sea; boat; Paris, France"),
         (Field::Creator, "Ana Lima"),
@@ -58,9 +65,14 @@ fn rich() -> AssetMetadata {
         m.set(f, v).unwrap();
     }
     m.custom.insert("dc:title@de", "Hafen");
-    m.custom.insert("Iptc4xmpExt:PersonInImage", vec!["Bo Berg".to_string()]);
-    m.custom.insert("Iptc4xmpCore:CreatorContactInfo/Iptc4xmpCore:CiEmailWork", "ana@example.com");
-    m.custom.insert("Iptc4xmpExt:LocationShown[1]/Iptc4xmpExt:City", "Gaia");
+    m.custom
+        .insert("Iptc4xmpExt:PersonInImage", vec!["Bo Berg".to_string()]);
+    m.custom.insert(
+        "Iptc4xmpCore:CreatorContactInfo/Iptc4xmpCore:CiEmailWork",
+        "ana@example.com",
+    );
+    m.custom
+        .insert("Iptc4xmpExt:LocationShown[1]/Iptc4xmpExt:City", "Gaia");
     m
 }
 
@@ -69,7 +81,9 @@ fn exiftool_reads_what_write_xmp_writes() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("rich.xmp");
     write_xmp_file(&path, &rich()).unwrap();
-    let Some(out) = exiftool(&["-j", "-struct", "-n", path.to_str().unwrap()]) else { return };
+    let Some(out) = exiftool(&["-j", "-struct", "-n", path.to_str().unwrap()]) else {
+        return;
+    };
     let json: Vec<Value> = serde_json::from_slice(&out).unwrap();
     let got = &json[0];
     let want = json!({
@@ -142,7 +156,13 @@ fn read_xmp_reads_what_exiftool_writes() {
     )
     .unwrap();
     let xmp = dir.path().join("from-exiftool.xmp");
-    let Some(_) = exiftool(&["-q", "-@", args.to_str().unwrap(), "-o", xmp.to_str().unwrap()]) else {
+    let Some(_) = exiftool(&[
+        "-q",
+        "-@",
+        args.to_str().unwrap(),
+        "-o",
+        xmp.to_str().unwrap(),
+    ]) else {
         return;
     };
     let m = XmpReader::new().read_path(&xmp).unwrap();
@@ -173,9 +193,14 @@ fn read_xmp_reads_what_exiftool_writes() {
     for f in Field::ALL {
         assert_eq!(m.get(f), want.get(f), "{f}");
     }
-    assert_eq!(m.custom.get("dc:title@de").and_then(|v| v.as_text()), Some("Hafen"));
     assert_eq!(
-        m.custom.get("Iptc4xmpCore:CreatorContactInfo/Iptc4xmpCore:CiEmailWork").and_then(|v| v.as_text()),
+        m.custom.get("dc:title@de").and_then(|v| v.as_text()),
+        Some("Hafen")
+    );
+    assert_eq!(
+        m.custom
+            .get("Iptc4xmpCore:CreatorContactInfo/Iptc4xmpCore:CiEmailWork")
+            .and_then(|v| v.as_text()),
         Some("ana@example.com")
     );
 }
@@ -200,7 +225,11 @@ fn csv_reader_maps_exiftool_csv_output() {
             .collect::<Result<_, _>>()
             .unwrap();
         assert_eq!(rows.len(), 1);
-        assert!(Path::new(&rows[0].key).ends_with("rich.xmp"), "{}", rows[0].key);
+        assert!(
+            Path::new(&rows[0].key).ends_with("rich.xmp"),
+            "{}",
+            rows[0].key
+        );
         for f in Field::ALL {
             assert_eq!(rows[0].metadata.get(f), from_xmp.get(f), "{group:?} {f}");
         }

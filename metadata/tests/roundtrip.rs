@@ -31,7 +31,12 @@ fn date() -> impl Strategy<Value = DateCreated> {
         1800i32..2100,
         1u32..=12,
         1u32..=28,
-        prop::option::of((0u32..24, 0u32..60, 0u32..60, prop::option::of(-14i32 * 4..=14 * 4))),
+        prop::option::of((
+            0u32..24,
+            0u32..60,
+            0u32..60,
+            prop::option::of(-14i32 * 4..=14 * 4),
+        )),
         0u8..3,
     )
         .prop_map(|(y, m, d, time, precision)| match precision {
@@ -40,9 +45,13 @@ fn date() -> impl Strategy<Value = DateCreated> {
             _ => {
                 let mut date = DateCreated::from_date(NaiveDate::from_ymd_opt(y, m, d).unwrap());
                 if let Some((h, mi, s, off)) = time {
-                    date = date.with_time(NaiveTime::from_hms_opt(h, mi, s).unwrap()).unwrap();
+                    date = date
+                        .with_time(NaiveTime::from_hms_opt(h, mi, s).unwrap())
+                        .unwrap();
                     if let Some(q) = off {
-                        date = date.with_offset(FixedOffset::east_opt(q * 900).unwrap()).unwrap();
+                        date = date
+                            .with_offset(FixedOffset::east_opt(q * 900).unwrap())
+                            .unwrap();
                     }
                 }
                 date
@@ -102,7 +111,11 @@ prop_compose! {
 /// Custom fields that each format can carry: XMP property names, CSV column names.
 fn with_custom(mut m: AssetMetadata, values: &[String], xmp_names: bool) -> AssetMetadata {
     for (i, v) in values.iter().enumerate() {
-        let name = if xmp_names { format!("Iptc4xmpExt:Extra{i}") } else { format!("Extra {i}") };
+        let name = if xmp_names {
+            format!("Iptc4xmpExt:Extra{i}")
+        } else {
+            format!("Extra {i}")
+        };
         m.custom.insert(name, v.as_str());
     }
     m
@@ -110,11 +123,17 @@ fn with_custom(mut m: AssetMetadata, values: &[String], xmp_names: bool) -> Asse
 
 fn csv_round_trip(m: &AssetMetadata, columns: Vec<WriteColumn>) -> AssetMetadata {
     let mut out = Vec::new();
-    let mut w = WriterBuilder::new().columns(columns).from_writer(&mut out).unwrap();
+    let mut w = WriterBuilder::new()
+        .columns(columns)
+        .from_writer(&mut out)
+        .unwrap();
     w.write("dir/a.jpg", m).unwrap();
     drop(w);
     let mut rows = MappingBuilder::new().from_reader(&out[..]).unwrap();
-    let row = rows.next().unwrap().unwrap_or_else(|e| panic!("{e}\n{}", String::from_utf8_lossy(&out)));
+    let row = rows
+        .next()
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{e}\n{}", String::from_utf8_lossy(&out)));
     assert!(rows.next().is_none());
     assert_eq!(row.key, "dir/a.jpg");
     row.metadata
@@ -184,5 +203,9 @@ fn csv_writer_refuses_what_it_cannot_read_back() {
         .column(WriteColumn::custom("Caption"))
         .from_writer(Vec::new())
         .unwrap_err();
-    assert!(err.to_string().contains("\"Caption\" would read back as Field(Description)"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("\"Caption\" would read back as Field(Description)"),
+        "{err}"
+    );
 }

@@ -1,11 +1,15 @@
 //! XML batch manifests with configurable layouts.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use asset_metadata::xml::{XmlManifestConfig, UnknownElements};
+use asset_metadata::xml::{UnknownElements, XmlManifestConfig};
 use asset_metadata::{AssetMetadata, Field, FieldValue, ManifestRecord};
 
 fn read(config: &XmlManifestConfig, doc: &str) -> Vec<ManifestRecord> {
-    config.reader(doc.as_bytes()).unwrap().collect::<Result<_, _>>().unwrap()
+    config
+        .reader(doc.as_bytes())
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
 }
 
 #[test]
@@ -24,7 +28,10 @@ fn the_layout_from_the_issue() {
     let rows = read(&config, doc);
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0].metadata.title.as_deref(), Some("Harbour & boats"));
-    assert_eq!(rows[0].metadata.keywords.iter().collect::<Vec<_>>(), ["sea", "Paris, France"]);
+    assert_eq!(
+        rows[0].metadata.keywords.iter().collect::<Vec<_>>(),
+        ["sea", "Paris, France"]
+    );
     assert_eq!((rows[0].line, rows[0].record), (3, 1));
     assert_eq!(rows[1].key, "sub/b.jpg");
     assert_eq!(rows[1].metadata.title.as_deref(), Some("<raw>"));
@@ -56,14 +63,27 @@ fn nested_paths_attributes_namespaces_and_unknowns() {
     assert_eq!(m.city.as_deref(), Some("Porto"));
     assert_eq!(m.country.as_deref(), Some("Portugal"));
     assert_eq!(m.country_code.as_deref(), Some("PT"));
-    assert_eq!(m.keywords.iter().collect::<Vec<_>>(), ["sea", "boat | dawn"]);
-    assert_eq!(m.custom.get("Client Code"), Some(&FieldValue::Text("ACME-7".into())));
-    assert_eq!(m.custom.get("shot/@lens"), Some(&FieldValue::Text("35mm".into())));
+    assert_eq!(
+        m.keywords.iter().collect::<Vec<_>>(),
+        ["sea", "boat | dawn"]
+    );
+    assert_eq!(
+        m.custom.get("Client Code"),
+        Some(&FieldValue::Text("ACME-7".into()))
+    );
+    assert_eq!(
+        m.custom.get("shot/@lens"),
+        Some(&FieldValue::Text("35mm".into()))
+    );
     assert_eq!(
         m.custom.get("shot/notes"),
         Some(&FieldValue::List(vec!["windy".into(), "cold".into()]))
     );
-    assert_eq!(read(&config, doc)[0].metadata.keywords.len(), 1, "no splitting by default");
+    assert_eq!(
+        read(&config, doc)[0].metadata.keywords.len(),
+        1,
+        "no splitting by default"
+    );
 
     let err = config
         .clone()
@@ -73,9 +93,16 @@ fn nested_paths_attributes_namespaces_and_unknowns() {
         .next()
         .unwrap()
         .unwrap_err();
-    assert_eq!(err.to_string(), "line 2, record 1, element /batch/m:photo: unknown element shot/@lens (strict mode)");
+    assert_eq!(
+        err.to_string(),
+        "line 2, record 1, element /batch/m:photo: unknown element shot/@lens (strict mode)"
+    );
     let ignored = read(&config.clone().unknown(UnknownElements::Ignore), doc);
-    assert_eq!(ignored[0].metadata.custom.len(), 1, "only the named custom field");
+    assert_eq!(
+        ignored[0].metadata.custom.len(),
+        1,
+        "only the named custom field"
+    );
 }
 
 #[test]
@@ -123,7 +150,10 @@ fn custom_layout_writes_and_reads_back() {
 fn config_is_plain_data() {
     let config = XmlManifestConfig::new("photo", "@file").field("caption", Field::Description);
     let json = serde_json::to_string(&config).unwrap();
-    assert!(json.contains(r#"{"path":"caption","target":{"field":"description"}}"#), "{json}");
+    assert!(
+        json.contains(r#"{"path":"caption","target":{"field":"description"}}"#),
+        "{json}"
+    );
     let back: XmlManifestConfig = serde_json::from_str(&json).unwrap();
     assert_eq!(back, config);
     let partial: XmlManifestConfig = serde_json::from_str(r#"{"record":"img"}"#).unwrap();

@@ -8,7 +8,9 @@ use asset_metadata::xmp::{XmpReader, read_xmp, write_xmp, write_xmp_file};
 use asset_metadata::{AssetMetadata, CopyrightStatus, FieldValue, ReleaseStatus};
 
 fn sample(name: &str) -> AssetMetadata {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name);
     XmpReader::new().read_path(path).unwrap()
 }
 
@@ -39,9 +41,15 @@ fn lightroom_attribute_form() {
     let m = sample("lightroom_attributes.xmp");
     assert_eq!(m.title.as_deref(), Some("Harbour at dawn"));
     assert_eq!(m.headline.as_deref(), Some("Fishing boats return at dawn"));
-    assert_eq!(m.description.as_deref(), Some("Boats & nets on the Douro,\nearly morning."));
+    assert_eq!(
+        m.description.as_deref(),
+        Some("Boats & nets on the Douro,\nearly morning.")
+    );
     assert_eq!(m.caption_writer.as_deref(), Some("J. Editor"));
-    assert_eq!(m.keywords.iter().collect::<Vec<_>>(), ["boats", "Douro", "dawn"]);
+    assert_eq!(
+        m.keywords.iter().collect::<Vec<_>>(),
+        ["boats", "Douro", "dawn"]
+    );
     assert_eq!(m.creator.as_deref(), Some("Ana Lima"));
     assert_eq!(m.creator_job_title.as_deref(), Some("Staff Photographer"));
     assert_eq!(m.credit_line.as_deref(), Some("Lima Photo Agency"));
@@ -49,9 +57,15 @@ fn lightroom_attribute_form() {
     assert_eq!(m.copyright_notice.as_deref(), Some("© 2023 Ana Lima"));
     assert_eq!(m.copyright_status, Some(CopyrightStatus::Copyrighted));
     assert_eq!(m.rights_usage_terms.as_deref(), Some("Editorial use only"));
-    assert_eq!(m.special_instructions.as_deref(), Some("No use before 2023-06-01"));
+    assert_eq!(
+        m.special_instructions.as_deref(),
+        Some("No use before 2023-06-01")
+    );
     assert_eq!(m.job_id.as_deref(), Some("JOB-2023-117"));
-    assert_eq!(m.date_created.unwrap().to_string(), "2023-05-01T06:12:00.35+01:00");
+    assert_eq!(
+        m.date_created.unwrap().to_string(),
+        "2023-05-01T06:12:00.35+01:00"
+    );
     assert_eq!(m.sublocation.as_deref(), Some("Ribeira"));
     assert_eq!(m.city.as_deref(), Some("Porto"));
     assert_eq!(m.state.as_deref(), Some("Porto District"));
@@ -62,20 +76,36 @@ fn lightroom_attribute_form() {
     assert_eq!(text(&m, "xmp:Label"), "Green");
     assert_eq!(text(&m, "crs:Exposure2012"), "+0.35");
     assert_eq!(list(&m, "crs:ToneCurvePV2012"), ["0, 0", "255, 255"]);
-    assert_eq!(list(&m, "lr:hierarchicalSubject"), ["Places|Portugal|Porto", "Subjects|boats"]);
-    assert_eq!(text(&m, "Iptc4xmpCore:CreatorContactInfo/Iptc4xmpCore:CiEmailWork"), "ana@example.com");
+    assert_eq!(
+        list(&m, "lr:hierarchicalSubject"),
+        ["Places|Portugal|Porto", "Subjects|boats"]
+    );
+    assert_eq!(
+        text(
+            &m,
+            "Iptc4xmpCore:CreatorContactInfo/Iptc4xmpCore:CiEmailWork"
+        ),
+        "ana@example.com"
+    );
     assert_eq!(text(&m, "xmpMM:History[1]/stEvt:action"), "saved");
     assert_round_trip(&m);
     // The develop settings survive a rewrite in the form Lightroom reads.
     let written = write_xmp(&m).unwrap();
-    assert!(written.contains("<crs:ToneCurvePV2012>\n    <rdf:Seq>"), "{written}");
+    assert!(
+        written.contains("<crs:ToneCurvePV2012>\n    <rdf:Seq>"),
+        "{written}"
+    );
     assert!(written.contains("xmlns:crs=\"http://ns.adobe.com/camera-raw-settings/1.0/\""));
 }
 
 #[test]
 fn bridge_packet_with_languages_and_structures() {
     let m = sample("bridge_packet.xmp");
-    assert_eq!(m.title.as_deref(), Some("Harbour"), "x-default wins over the first item");
+    assert_eq!(
+        m.title.as_deref(),
+        Some("Harbour"),
+        "x-default wins over the first item"
+    );
     assert_eq!(text(&m, "dc:title@de"), "Hafen");
     assert_eq!(text(&m, "dc:title@pt-PT"), "Porto de pesca");
     assert_eq!(m.creator.as_deref(), Some("Ana Lima; Bo Berg"));
@@ -86,23 +116,41 @@ fn bridge_packet_with_languages_and_structures() {
     assert_eq!(m.property_release, Some(ReleaseStatus::NotApplicable));
     assert_eq!(list(&m, "Iptc4xmpExt:PersonInImage"), ["Bo Berg"]);
     assert_eq!(text(&m, "Iptc4xmpExt:Event"), "Harbour festival");
-    assert_eq!(text(&m, "Iptc4xmpExt:LocationCreated[1]/Iptc4xmpExt:City"), "Porto");
-    assert_eq!(text(&m, "Iptc4xmpExt:LocationCreated[2]/Iptc4xmpExt:City"), "Gaia");
+    assert_eq!(
+        text(&m, "Iptc4xmpExt:LocationCreated[1]/Iptc4xmpExt:City"),
+        "Porto"
+    );
+    assert_eq!(
+        text(&m, "Iptc4xmpExt:LocationCreated[2]/Iptc4xmpExt:City"),
+        "Gaia"
+    );
     assert_round_trip(&m);
     let written = write_xmp(&m).unwrap();
-    assert!(written.contains("<rdf:li xml:lang=\"de\">Hafen</rdf:li>"), "{written}");
-    assert!(written.contains("<Iptc4xmpExt:Event>\n    <rdf:Alt>"), "{written}");
+    assert!(
+        written.contains("<rdf:li xml:lang=\"de\">Hafen</rdf:li>"),
+        "{written}"
+    );
+    assert!(
+        written.contains("<Iptc4xmpExt:Event>\n    <rdf:Alt>"),
+        "{written}"
+    );
 }
 
 #[test]
 fn exiftool_one_description_per_namespace() {
     let m = sample("exiftool_split.xmp");
-    assert_eq!(m.description.as_deref(), Some("Wharf <Bryggen> at night — \"lit\""));
+    assert_eq!(
+        m.description.as_deref(),
+        Some("Wharf <Bryggen> at night — \"lit\"")
+    );
     assert_eq!(m.keywords.join(","), "Bergen,night");
     assert_eq!(m.city.as_deref(), Some("Bergen"));
     assert_eq!(m.country_code.as_deref(), Some("NO"));
     assert_eq!(m.sublocation.as_deref(), Some("Bryggen"));
-    assert_eq!(m.date_created.unwrap().to_string(), "2022-12-24T22:05:00-01:00");
+    assert_eq!(
+        m.date_created.unwrap().to_string(),
+        "2022-12-24T22:05:00-01:00"
+    );
     assert_eq!(m.rating.unwrap().get(), -1);
     assert!(m.custom.is_empty(), "{:?}", m.custom);
     assert_round_trip(&m);
@@ -111,19 +159,38 @@ fn exiftool_one_description_per_namespace() {
 #[test]
 fn bare_rdf_nested_description_and_unknown_namespace() {
     let m = sample("nested_and_unknown.xmp");
-    assert_eq!(m.title.as_deref(), Some("Lighthouse"), "a lone language is the value");
+    assert_eq!(
+        m.title.as_deref(),
+        Some("Lighthouse"),
+        "a lone language is the value"
+    );
     assert_eq!(m.headline.as_deref(), Some("Storm <front> arrives"));
     assert_eq!(m.credit_line.as_deref(), Some("ACME Wire"));
-    assert_eq!(m.rights_usage_terms.as_deref(), Some("Licensed for one print run"));
-    assert_eq!(text(&m, "xmpRights:UsageTerms@fr"), "Licence pour un tirage");
-    assert_eq!(text(&m, "Iptc4xmpCore:CreatorContactInfo/Iptc4xmpCore:CiUrlWork"), "https://example.com");
-    assert_eq!(text(&m, "Iptc4xmpCore:CreatorContactInfo/Iptc4xmpCore:CiTelWork"), "+47 555 0100");
+    assert_eq!(
+        m.rights_usage_terms.as_deref(),
+        Some("Licensed for one print run")
+    );
+    assert_eq!(
+        text(&m, "xmpRights:UsageTerms@fr"),
+        "Licence pour un tirage"
+    );
+    assert_eq!(
+        text(&m, "Iptc4xmpCore:CreatorContactInfo/Iptc4xmpCore:CiUrlWork"),
+        "https://example.com"
+    );
+    assert_eq!(
+        text(&m, "Iptc4xmpCore:CreatorContactInfo/Iptc4xmpCore:CiTelWork"),
+        "+47 555 0100"
+    );
     assert_eq!(text(&m, "acme:JobCode"), "ACME-4411");
     assert_eq!(list(&m, "acme:Approvals"), ["legal", "desk"]);
     assert_eq!(text(&m, "xmlns:acme"), "http://ns.example.com/acme/2.0/");
     assert_round_trip(&m);
     let written = write_xmp(&m).unwrap();
-    assert!(written.contains("xmlns:acme=\"http://ns.example.com/acme/2.0/\""), "{written}");
+    assert!(
+        written.contains("xmlns:acme=\"http://ns.example.com/acme/2.0/\""),
+        "{written}"
+    );
 }
 
 #[test]
@@ -131,7 +198,8 @@ fn csv_only_custom_fields_are_not_written() {
     let mut m = AssetMetadata::default();
     m.title = Some("T".into());
     m.custom.insert("Client Code", "ACME");
-    m.custom.insert("nsless:Thing", "no namespace for this prefix");
+    m.custom
+        .insert("nsless:Thing", "no namespace for this prefix");
     let written = write_xmp(&m).unwrap();
     assert!(!written.contains("ACME"), "{written}");
     assert!(!written.contains("nsless"), "{written}");
@@ -151,7 +219,13 @@ fn file_writes_are_atomic() {
     m.title = Some("bad \u{7} bell".into());
     let err = write_xmp_file(&path, &m).unwrap_err();
     assert!(err.to_string().contains("U+0007"), "{err}");
-    assert_eq!(XmpReader::new().read_path(&path).unwrap().title.as_deref(), Some("first"));
-    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(
+        XmpReader::new().read_path(&path).unwrap().title.as_deref(),
+        Some("first")
+    );
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(names, ["a.xmp"]);
 }

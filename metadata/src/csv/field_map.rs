@@ -171,8 +171,16 @@ fn strip_groups(mut h: &str) -> &str {
             || g.starts_with("xmp-")
             || matches!(
                 g.as_str(),
-                "iptc" | "exif" | "ifd0" | "exififd" | "file" | "composite" | "photoshop"
-                    | "system" | "main" | "iptc2"
+                "iptc"
+                    | "exif"
+                    | "ifd0"
+                    | "exififd"
+                    | "file"
+                    | "composite"
+                    | "photoshop"
+                    | "system"
+                    | "main"
+                    | "iptc2"
             );
         if !known || rest.is_empty() {
             return h;
@@ -224,7 +232,10 @@ fn builtin(norm: &str) -> Option<Column> {
         "copyrightstatus" | "marked" | "copyrightflag" | "copyrighted" => Field::CopyrightStatus,
         "usageterms" | "rightsusageterms" | "usage" => Field::RightsUsageTerms,
         "instructions" | "specialinstructions" => Field::SpecialInstructions,
-        "jobid" | "transmissionreference" | "jobidentifier" | "originaltransmissionreference"
+        "jobid"
+        | "transmissionreference"
+        | "jobidentifier"
+        | "originaltransmissionreference"
         | "job" => Field::JobId,
         "datecreated" | "date" | "datetimecreated" => Field::DateCreated,
         "sublocation" | "location" => Field::Sublocation,
@@ -276,6 +287,9 @@ mod tests {
             assert_eq!(map.resolve(h), Column::Field(f), "{h}");
         }
         assert_eq!(map.resolve("IPTC:TimeCreated"), Column::TimeCreated);
-        assert_eq!(map.resolve("Client: Code"), Column::Custom("Client: Code".into()));
+        assert_eq!(
+            map.resolve("Client: Code"),
+            Column::Custom("Client: Code".into())
+        );
     }
 }

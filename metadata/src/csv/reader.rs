@@ -417,7 +417,10 @@ impl<R: Read> ManifestReader<R> {
 
     /// What each header column is used for, in header order.
     pub fn columns(&self) -> impl Iterator<Item = (&str, &Column)> + '_ {
-        self.headers.iter().map(String::as_str).zip(self.plan.iter())
+        self.headers
+            .iter()
+            .map(String::as_str)
+            .zip(self.plan.iter())
     }
 
     fn read_raw(&mut self, raw: &mut ByteRecord, pos: &Position) -> Result<bool> {
@@ -558,7 +561,11 @@ impl<R: Read> ManifestReader<R> {
         let key_pos = || pos.clone().with_column(self.headers[self.key_idx].as_str());
         let key = match key {
             Some(k) if !k.is_empty() => k,
-            _ => return Err(Error::EmptyKey { pos: Box::new(key_pos()) }),
+            _ => {
+                return Err(Error::EmptyKey {
+                    pos: Box::new(key_pos()),
+                });
+            }
         };
         if self.opts.check_duplicates {
             if let Some(first) = self.seen.get(&key) {
@@ -585,9 +592,10 @@ fn combine_time(meta: &mut AssetMetadata, time: &str, header: &str) -> Result<()
     match meta.date_created {
         Some(d) if d.date().is_some() && d.time().is_none() => {
             let joined = format!("{}T{time}", d.date_string());
-            meta.date_created = Some(joined.parse().map_err(|_| {
-                Error::invalid_value(time, "expected a time hh:mm[:ss][±hh:mm]")
-            })?);
+            meta.date_created =
+                Some(joined.parse().map_err(|_| {
+                    Error::invalid_value(time, "expected a time hh:mm[:ss][±hh:mm]")
+                })?);
         }
         _ => {
             if !meta.custom.contains(header) {

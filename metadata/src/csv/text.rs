@@ -23,17 +23,21 @@ pub enum Encoding {
 /// Decodes one field.
 pub(crate) fn decode(bytes: &[u8], encoding: Encoding) -> Result<Cow<'_, str>> {
     match encoding {
-        Encoding::Utf8 => std::str::from_utf8(bytes).map(Cow::Borrowed).map_err(|e| {
-            Error::Encoding {
-                pos: Box::default(),
-                message: format!(
-                    "invalid UTF-8 at byte {} of the field; if the file was saved as \
+        Encoding::Utf8 => {
+            std::str::from_utf8(bytes)
+                .map(Cow::Borrowed)
+                .map_err(|e| Error::Encoding {
+                    pos: Box::default(),
+                    message: format!(
+                        "invalid UTF-8 at byte {} of the field; if the file was saved as \
                      Windows-1252 or Latin-1, read it with that encoding",
-                    e.valid_up_to()
-                ),
-            }
-        }),
-        Encoding::Windows1252 => Ok(encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0),
+                        e.valid_up_to()
+                    ),
+                })
+        }
+        Encoding::Windows1252 => Ok(encoding_rs::WINDOWS_1252
+            .decode_without_bom_handling(bytes)
+            .0),
         Encoding::Latin1 => Ok(if bytes.is_ascii() {
             // ok: ASCII is valid UTF-8; the branch only avoids an allocation.
             Cow::Borrowed(std::str::from_utf8(bytes).unwrap_or_default())
@@ -143,7 +147,10 @@ mod tests {
 
     #[test]
     fn decodes_single_byte_encodings() {
-        assert_eq!(decode(b"\x80 caf\xe9", Encoding::Windows1252).unwrap(), "€ café");
+        assert_eq!(
+            decode(b"\x80 caf\xe9", Encoding::Windows1252).unwrap(),
+            "€ café"
+        );
         assert_eq!(decode(b"caf\xe9", Encoding::Latin1).unwrap(), "café");
         assert!(decode(b"caf\xe9", Encoding::Utf8).is_err());
     }

@@ -25,7 +25,10 @@ enum Source {
 impl WriteColumn {
     /// The file key, under `header` (`"File"` in the default layout).
     pub fn key(header: &str) -> Self {
-        Self { header: header.to_owned(), source: Source::Key }
+        Self {
+            header: header.to_owned(),
+            source: Source::Key,
+        }
     }
 
     /// A built-in field under its display name.
@@ -35,18 +38,27 @@ impl WriteColumn {
 
     /// A built-in field under another header (which must still map back to the field).
     pub fn field_as(header: &str, field: Field) -> Self {
-        Self { header: header.to_owned(), source: Source::Field(field) }
+        Self {
+            header: header.to_owned(),
+            source: Source::Field(field),
+        }
     }
 
     /// A custom field, under its own name.
     pub fn custom(name: &str) -> Self {
-        Self { header: name.to_owned(), source: Source::Custom(name.to_owned()) }
+        Self {
+            header: name.to_owned(),
+            source: Source::Custom(name.to_owned()),
+        }
     }
 
     /// A column filled per row by [`ManifestWriter::write_with`] (asset id, gallery, status,
     /// URL…). The reader reads it back as a custom field of the same name.
     pub fn extra(header: &str) -> Self {
-        Self { header: header.to_owned(), source: Source::Extra }
+        Self {
+            header: header.to_owned(),
+            source: Source::Extra,
+        }
     }
 
     /// The key column `File` followed by every built-in field.
@@ -235,10 +247,19 @@ impl WriterBuilder {
     }
 
     fn check(&self) -> Result<()> {
-        let bad = |message: String| Error::InvalidConfig { key: "columns", message };
-        let keys = self.columns.iter().filter(|c| c.source == Source::Key).count();
+        let bad = |message: String| Error::InvalidConfig {
+            key: "columns",
+            message,
+        };
+        let keys = self
+            .columns
+            .iter()
+            .filter(|c| c.source == Source::Key)
+            .count();
         if keys != 1 {
-            return Err(bad(format!("exactly one key column is needed, found {keys}")));
+            return Err(bad(format!(
+                "exactly one key column is needed, found {keys}"
+            )));
         }
         let map = FieldMap::new();
         for c in &self.columns {
@@ -288,7 +309,12 @@ impl<W: Write> ManifestWriter<W> {
     /// A keyword that the reader would split differently (one that contains the separator)
     /// or an empty key is refused. Values with surrounding whitespace read back trimmed
     /// unless the reader is told [`trim(false)`](super::MappingBuilder::trim).
-    pub fn write_with(&mut self, key: &str, meta: &AssetMetadata, extra: &[(&str, &str)]) -> Result<()> {
+    pub fn write_with(
+        &mut self,
+        key: &str,
+        meta: &AssetMetadata,
+        extra: &[(&str, &str)],
+    ) -> Result<()> {
         self.rows += 1;
         let pos = Position::new()
             .with_file(self.opts.file_name.as_deref())
@@ -301,15 +327,22 @@ impl<W: Write> ManifestWriter<W> {
             let value = match &c.source {
                 Source::Key => {
                     if key.trim().is_empty() || key.trim() != key {
-                        return Err(Error::invalid_value(key, "a file key must be non-empty and trimmed")
-                            .at(&col_pos()));
+                        return Err(Error::invalid_value(
+                            key,
+                            "a file key must be non-empty and trimmed",
+                        )
+                        .at(&col_pos()));
                     }
                     key.to_owned()
                 }
                 Source::Field(Field::Keywords) => keyword_cell(meta, sep, sep_char)
                     .map_err(|e| e.at(&col_pos().with_field(Field::Keywords.name())))?,
                 Source::Field(f) => meta.get(*f).map(|v| v.to_text()).unwrap_or_default(),
-                Source::Custom(name) => meta.custom.get(name).map(|v| v.to_text()).unwrap_or_default(),
+                Source::Custom(name) => meta
+                    .custom
+                    .get(name)
+                    .map(|v| v.to_text())
+                    .unwrap_or_default(),
                 Source::Extra => extra
                     .iter()
                     .find(|(h, _)| *h == c.header)
@@ -318,9 +351,7 @@ impl<W: Write> ManifestWriter<W> {
             };
             row.push(value);
         }
-        self.csv
-            .write_record(&row)
-            .map_err(|e| write_error(pos, e))
+        self.csv.write_record(&row).map_err(|e| write_error(pos, e))
     }
 
     /// Flushes buffered rows to the underlying writer.
@@ -348,18 +379,22 @@ fn keyword_cell(meta: &AssetMetadata, sep: &str, sep_char: char) -> Result<Strin
         if k.contains(sep_char) || k.contains(stronger) {
             return Err(Error::invalid_value(
                 k,
-                format!("keyword contains {:?}, which would split it on reading", 
-                    k.chars().find(|c| *c == sep_char || stronger.contains(c)).unwrap_or(sep_char)),
+                format!(
+                    "keyword contains {:?}, which would split it on reading",
+                    k.chars()
+                        .find(|c| *c == sep_char || stronger.contains(c))
+                        .unwrap_or(sep_char)
+                ),
             ));
         }
     }
     let mut cell = meta.keywords.join(sep);
     // A lone keyword such as "Paris, France" gets a trailing separator, so the reader splits
     // on that instead of on the comma.
-    if let (1, Some(r)) = (meta.keywords.len(), rank) {
-        if cell.contains(&PRIORITY[r + 1..]) {
-            cell.push(sep_char);
-        }
+    if let (1, Some(r)) = (meta.keywords.len(), rank)
+        && cell.contains(&PRIORITY[r + 1..])
+    {
+        cell.push(sep_char);
     }
     Ok(cell)
 }
@@ -368,6 +403,9 @@ fn write_error(pos: Position, e: csv::Error) -> Error {
     let message = e.to_string();
     match e.into_kind() {
         csv::ErrorKind::Io(io) => Error::io(pos, "write", io),
-        _ => Error::Csv { pos: Box::new(pos), message },
+        _ => Error::Csv {
+            pos: Box::new(pos),
+            message,
+        },
     }
 }

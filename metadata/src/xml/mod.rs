@@ -230,10 +230,14 @@ impl XmlManifestConfig {
     }
 
     /// Starts reading records from a file.
-    pub fn reader_from_path(&self, path: impl AsRef<Path>) -> Result<XmlManifestReader<BufReader<File>>> {
+    pub fn reader_from_path(
+        &self,
+        path: impl AsRef<Path>,
+    ) -> Result<XmlManifestReader<BufReader<File>>> {
         let path = path.as_ref();
         let name = path.display().to_string();
-        let file = File::open(path).map_err(|e| Error::io(Position::new().with_file(Some(&name)), "open", e))?;
+        let file = File::open(path)
+            .map_err(|e| Error::io(Position::new().with_file(Some(&name)), "open", e))?;
         XmlManifestReader::new(self, BufReader::new(file), Some(name))
     }
 
@@ -246,18 +250,29 @@ impl XmlManifestConfig {
     pub(crate) fn parsed(&self) -> Result<Parsed> {
         let bad = |key: &'static str, message: String| Error::InvalidConfig { key, message };
         if !is_name(&self.record) {
-            return Err(bad("record", format!("{:?} is not an element name", self.record)));
+            return Err(bad(
+                "record",
+                format!("{:?} is not an element name", self.record),
+            ));
         }
         if !is_name(&self.root) {
-            return Err(bad("root", format!("{:?} is not an element name", self.root)));
+            return Err(bad(
+                "root",
+                format!("{:?} is not an element name", self.root),
+            ));
         }
         if !is_name(&self.custom_element) {
-            return Err(bad("custom_element", format!("{:?} is not an element name", self.custom_element)));
+            return Err(bad(
+                "custom_element",
+                format!("{:?} is not an element name", self.custom_element),
+            ));
         }
-        let key = XPath::parse(&self.key).ok_or_else(|| bad("key", format!("bad path {:?}", self.key)))?;
+        let key = XPath::parse(&self.key)
+            .ok_or_else(|| bad("key", format!("bad path {:?}", self.key)))?;
         let mut fields = Vec::new();
         for f in &self.fields {
-            let p = XPath::parse(&f.path).ok_or_else(|| bad("fields", format!("bad path {:?}", f.path)))?;
+            let p = XPath::parse(&f.path)
+                .ok_or_else(|| bad("fields", format!("bad path {:?}", f.path)))?;
             fields.push((p, f.target.clone()));
         }
         Ok(Parsed { key, fields })
@@ -313,7 +328,9 @@ impl XPath {
             return false;
         }
         match &self.attr {
-            Some(a) => steps.len() == self.steps.len() && attr.is_some_and(|x| local(x) == local(a)),
+            Some(a) => {
+                steps.len() == self.steps.len() && attr.is_some_and(|x| local(x) == local(a))
+            }
             None => true,
         }
     }
@@ -325,8 +342,6 @@ fn local(name: &str) -> &str {
 
 fn is_name(s: &str) -> bool {
     let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_alphabetic() || c == '_')
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
         && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
 }

@@ -132,7 +132,9 @@ impl<R: BufRead> XmlManifestReader<R> {
             let mut values = Vec::new();
             select(el, &path.steps, path.attr.as_deref(), &mut values);
             let at = |line: u64| {
-                let mut p = pos.clone().with_element(format!("{record_path}/{}", show(path)));
+                let mut p = pos
+                    .clone()
+                    .with_element(format!("{record_path}/{}", show(path)));
                 if line > 0 {
                     p.line = Some(line);
                 }
@@ -182,20 +184,34 @@ impl<R: BufRead> XmlManifestReader<R> {
                     meta.custom.insert(name.as_str(), child.text.trim());
                 }
             } else if !meta.custom.contains(name) {
-                let items = child.children.iter().map(|c| c.text.trim().to_owned()).collect();
+                let items = child
+                    .children
+                    .iter()
+                    .map(|c| c.text.trim().to_owned())
+                    .collect();
                 meta.custom.insert(name.as_str(), FieldValue::List(items));
             }
         }
         self.unknowns(el, &mut meta, &pos)?;
         let mut keys = Vec::new();
-        select(el, &self.parsed.key.steps, self.parsed.key.attr.as_deref(), &mut keys);
+        select(
+            el,
+            &self.parsed.key.steps,
+            self.parsed.key.attr.as_deref(),
+            &mut keys,
+        );
         let key = keys
             .first()
             .map(|(k, _)| normalize_key(k))
             .filter(|k| !k.is_empty());
-        let key_pos = || pos.clone().with_element(format!("{record_path}/{}", show(&self.parsed.key)));
+        let key_pos = || {
+            pos.clone()
+                .with_element(format!("{record_path}/{}", show(&self.parsed.key)))
+        };
         let Some(key) = key else {
-            return Err(Error::EmptyKey { pos: Box::new(key_pos()) });
+            return Err(Error::EmptyKey {
+                pos: Box::new(key_pos()),
+            });
         };
         if self.config.check_duplicates {
             if let Some(first) = self.seen.get(&key) {
@@ -258,7 +274,9 @@ impl<R: BufRead> XmlManifestReader<R> {
             steps.push(&child.qname);
             if child.children.is_empty() {
                 let text = child.text.trim();
-                if !self.covered(steps, None) && (!text.is_empty() || self.config.unknown == UnknownElements::Error) {
+                if !self.covered(steps, None)
+                    && (!text.is_empty() || self.config.unknown == UnknownElements::Error)
+                {
                     out.push((steps.join("/"), text.to_owned()));
                 }
             }
@@ -268,7 +286,12 @@ impl<R: BufRead> XmlManifestReader<R> {
     }
 
     fn covered(&self, steps: &[&str], attr: Option<&str>) -> bool {
-        self.parsed.key.covers(steps, attr) || self.parsed.fields.iter().any(|(p, _)| p.covers(steps, attr))
+        self.parsed.key.covers(steps, attr)
+            || self
+                .parsed
+                .fields
+                .iter()
+                .any(|(p, _)| p.covers(steps, attr))
     }
 
     fn next_record(&mut self) -> Result<Option<ManifestRecord>> {
@@ -350,7 +373,9 @@ impl<R: BufRead> Iterator for XmlManifestReader<R> {
                 // Malformed XML ends the stream; a bad value only fails its record.
                 if !matches!(
                     e,
-                    Error::InvalidValue { .. } | Error::DuplicateKey { .. } | Error::EmptyKey { .. }
+                    Error::InvalidValue { .. }
+                        | Error::DuplicateKey { .. }
+                        | Error::EmptyKey { .. }
                 ) {
                     self.done = true;
                 }

@@ -21,7 +21,11 @@ struct WEl {
 impl WEl {
     fn named(name: &str) -> Self {
         Self {
-            name: if name == "*" { "item".into() } else { name.into() },
+            name: if name == "*" {
+                "item".into()
+            } else {
+                name.into()
+            },
             ..Self::default()
         }
     }
@@ -79,7 +83,10 @@ pub struct XmlManifestWriter<W: Write> {
 impl<W: Write> XmlManifestWriter<W> {
     pub(crate) fn new(config: &XmlManifestConfig, mut out: W) -> Result<Self> {
         let parsed = config.parsed()?;
-        let head = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{}>\n", config.root);
+        let head = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{}>\n",
+            config.root
+        );
         out.write_all(head.as_bytes())
             .map_err(|e| Error::io(Position::new().with_line(1), "write", e))?;
         Ok(Self {
@@ -97,19 +104,34 @@ impl<W: Write> XmlManifestWriter<W> {
 
     /// Writes one record with extra named values (asset id, status…), written as custom
     /// fields.
-    pub fn write_with(&mut self, key: &str, meta: &AssetMetadata, extra: &[(&str, &str)]) -> Result<()> {
+    pub fn write_with(
+        &mut self,
+        key: &str,
+        meta: &AssetMetadata,
+        extra: &[(&str, &str)],
+    ) -> Result<()> {
         self.records += 1;
         let pos = Position::new().with_record(self.records);
         let mut rec = WEl::named(&self.config.record);
-        put(&mut rec, &self.parsed.key.steps, self.parsed.key.attr.as_deref(), &[key.to_owned()]);
+        put(
+            &mut rec,
+            &self.parsed.key.steps,
+            self.parsed.key.attr.as_deref(),
+            &[key.to_owned()],
+        );
         let mut written_custom: Vec<&str> = Vec::new();
         for (path, target) in &self.parsed.fields {
             let values: Vec<String> = match target {
-                XmlTarget::Field(Field::Keywords) => meta.keywords.iter().map(str::to_owned).collect(),
+                XmlTarget::Field(Field::Keywords) => {
+                    meta.keywords.iter().map(str::to_owned).collect()
+                }
                 XmlTarget::Field(f) => meta.get(*f).map(|v| v.to_text()).into_iter().collect(),
                 XmlTarget::Custom(name) => {
                     written_custom.push(name);
-                    meta.custom.get(name).map(|v| v.items().to_vec()).unwrap_or_default()
+                    meta.custom
+                        .get(name)
+                        .map(|v| v.items().to_vec())
+                        .unwrap_or_default()
                 }
             };
             if !values.is_empty() {
@@ -121,7 +143,11 @@ impl<W: Write> XmlManifestWriter<W> {
             .iter()
             .filter(|(k, _)| !written_custom.contains(k))
             .map(|(k, v)| (k.to_owned(), v.clone()))
-            .chain(extra.iter().map(|(k, v)| ((*k).to_owned(), FieldValue::Text((*v).to_owned()))));
+            .chain(
+                extra
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), FieldValue::Text((*v).to_owned()))),
+            );
         for (name, value) in customs {
             let mut el = WEl::named(&self.config.custom_element);
             el.attrs.push(("name".into(), name));
@@ -168,7 +194,9 @@ fn put(rec: &mut WEl, steps: &[String], attr: Option<&str>, values: &[String]) {
             el.attrs.push((a.to_owned(), values.join("; ")));
         }
         None => {
-            let Some((last, parents)) = steps.split_last() else { return };
+            let Some((last, parents)) = steps.split_last() else {
+                return;
+            };
             let mut el = rec;
             for s in parents {
                 el = el.child(s);

@@ -30,7 +30,11 @@ pub(crate) fn property(field: Field) -> (&'static str, &'static str, &'static st
         Field::CopyrightStatus => (XMP_RIGHTS, "Marked", "xmpRights:Marked"),
         Field::RightsUsageTerms => (XMP_RIGHTS, "UsageTerms", "xmpRights:UsageTerms"),
         Field::SpecialInstructions => (PHOTOSHOP, "Instructions", "photoshop:Instructions"),
-        Field::JobId => (PHOTOSHOP, "TransmissionReference", "photoshop:TransmissionReference"),
+        Field::JobId => (
+            PHOTOSHOP,
+            "TransmissionReference",
+            "photoshop:TransmissionReference",
+        ),
         Field::DateCreated => (PHOTOSHOP, "DateCreated", "photoshop:DateCreated"),
         Field::Sublocation => (IPTC_CORE, "Location", "Iptc4xmpCore:Location"),
         Field::City => (PHOTOSHOP, "City", "photoshop:City"),
@@ -39,7 +43,9 @@ pub(crate) fn property(field: Field) -> (&'static str, &'static str, &'static st
         Field::CountryCode => (IPTC_CORE, "CountryCode", "Iptc4xmpCore:CountryCode"),
         Field::Rating => (XMP, "Rating", "xmp:Rating"),
         Field::ModelReleaseStatus => (PLUS, "ModelReleaseStatus", "plus:ModelReleaseStatus"),
-        Field::PropertyReleaseStatus => (PLUS, "PropertyReleaseStatus", "plus:PropertyReleaseStatus"),
+        Field::PropertyReleaseStatus => {
+            (PLUS, "PropertyReleaseStatus", "plus:PropertyReleaseStatus")
+        }
     }
 }
 
@@ -60,10 +66,7 @@ fn key_of(name: &Name, custom: &mut CustomFields) -> String {
     if let Some(prefix) = ns::prefix_of(uri) {
         return format!("{prefix}:{}", name.local);
     }
-    let prefix = name
-        .qname
-        .split_once(':')
-        .map_or("ns", |(p, _)| p);
+    let prefix = name.qname.split_once(':').map_or("ns", |(p, _)| p);
     let decl = format!("xmlns:{prefix}");
     if !custom.contains(&decl) {
         custom.insert(decl, uri);
@@ -148,7 +151,9 @@ fn apply(meta: &mut AssetMetadata, field: Field, prop: &Prop) -> Result<()> {
         | Field::DateCreated
         | Field::Rating
         | Field::ModelReleaseStatus
-        | Field::PropertyReleaseStatus => meta.set_trimmed(field, value.trim(), KeywordSeparator::Auto),
+        | Field::PropertyReleaseStatus => {
+            meta.set_trimmed(field, value.trim(), KeywordSeparator::Auto)
+        }
         _ => {
             if let Some(slot) = meta.text_mut(field) {
                 *slot = Some(value.to_owned());

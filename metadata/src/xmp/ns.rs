@@ -34,8 +34,14 @@ pub(crate) const KNOWN: &[(&str, &str)] = &[
     ("aux", "http://ns.adobe.com/exif/1.0/aux/"),
     ("xmpDM", "http://ns.adobe.com/xmp/1.0/DynamicMedia/"),
     ("pdf", "http://ns.adobe.com/pdf/1.3/"),
-    ("photomechanic", "http://ns.camerabits.com/photomechanic/1.0/"),
-    ("mwg-rs", "http://www.metadataworkinggroup.com/schemas/regions/"),
+    (
+        "photomechanic",
+        "http://ns.camerabits.com/photomechanic/1.0/",
+    ),
+    (
+        "mwg-rs",
+        "http://www.metadataworkinggroup.com/schemas/regions/",
+    ),
     ("mediapro", "http://ns.iview-multimedia.com/mediapro/1.0/"),
     ("xmpidq", "http://ns.adobe.com/xmp/Identifier/qual/1.0/"),
     ("GettyImagesGIFT", "http://xmp.gettyimages.com/gift/1.0/"),

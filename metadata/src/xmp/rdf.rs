@@ -153,7 +153,9 @@ fn parse_value<R: BufRead>(r: &mut SafeReader<R>, attrs: Vec<Attr>) -> Result<No
                 }
                 let v = if child.ns.as_deref() == Some(RDF) {
                     match child.local.as_str() {
-                        "Bag" | "Seq" => Node::Array(parse_items(r)?.into_iter().map(|(_, n)| n).collect()),
+                        "Bag" | "Seq" => {
+                            Node::Array(parse_items(r)?.into_iter().map(|(_, n)| n).collect())
+                        }
                         "Alt" => Node::Alt(parse_items(r)?),
                         _ => Node::Struct(parse_node(r, child_attrs)?),
                     }

@@ -5,9 +5,9 @@ use std::fmt::Write as _;
 use super::map::property;
 use super::ns;
 use crate::error::{Position, Result};
-use crate::xmlsafe::escape;
 use crate::field::Field;
 use crate::model::{AssetMetadata, FieldValue};
+use crate::xmlsafe::escape;
 
 /// A value to write.
 #[derive(Debug, Clone)]
@@ -50,7 +50,10 @@ fn parse_path(key: &str) -> Option<Vec<Seg<'_>>> {
             expect_name = true;
         } else if let Some(r) = rest.strip_prefix('[') {
             let end = r.find(']')?;
-            let index: usize = r[..end].parse().ok().filter(|i| (1..=100_000).contains(i))?;
+            let index: usize = r[..end]
+                .parse()
+                .ok()
+                .filter(|i| (1..=100_000).contains(i))?;
             segs.push(Seg::Index(index));
             rest = &r[end + 1..];
         } else if let Some(r) = rest.strip_prefix('@') {
@@ -70,9 +73,7 @@ fn parse_path(key: &str) -> Option<Vec<Seg<'_>>> {
 
 fn is_xml_name(s: &str) -> bool {
     let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_alphabetic() || c == '_')
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
         && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
@@ -103,10 +104,10 @@ fn insert(node: &mut W, segs: &[Seg<'_>], value: &FieldValue) {
             if let W::Empty = node {
                 *node = W::Alt(Vec::new());
             }
-            if let (W::Alt(items), FieldValue::Text(t), true) = (&mut *node, value, rest.is_empty()) {
-                if !items.iter().any(|(l, _)| l == lang) {
-                    items.push(((*lang).to_owned(), t.clone()));
-                }
+            if let (W::Alt(items), FieldValue::Text(t), true) = (&mut *node, value, rest.is_empty())
+                && !items.iter().any(|(l, _)| l == lang)
+            {
+                items.push(((*lang).to_owned(), t.clone()));
             }
         }
         Seg::Index(i) => {
@@ -149,7 +150,10 @@ fn builtin(meta: &AssetMetadata) -> Vec<(String, W)> {
                 Some(W::List(meta.keywords.iter().map(str::to_owned).collect()))
             }
             Field::Creator => text(&meta.creator).map(|c| W::List(vec![c])),
-            Field::Title | Field::Description | Field::CopyrightNotice | Field::RightsUsageTerms => {
+            Field::Title
+            | Field::Description
+            | Field::CopyrightNotice
+            | Field::RightsUsageTerms => {
                 let value = match field {
                     Field::Title => text(&meta.title),
                     Field::Description => text(&meta.description),
@@ -160,7 +164,9 @@ fn builtin(meta: &AssetMetadata) -> Vec<(String, W)> {
             }
             Field::CopyrightStatus => meta.copyright_status.map(|s| W::Text(s.as_xmp().into())),
             Field::ModelReleaseStatus => meta.model_release.map(|s| W::Text(s.plus_uri(true))),
-            Field::PropertyReleaseStatus => meta.property_release.map(|s| W::Text(s.plus_uri(false))),
+            Field::PropertyReleaseStatus => {
+                meta.property_release.map(|s| W::Text(s.plus_uri(false)))
+            }
             f => match meta.get(f) {
                 Some(FieldValue::Text(t)) if !t.is_empty() => Some(W::Text(t)),
                 _ => None,
@@ -180,8 +186,12 @@ pub(crate) fn write(meta: &AssetMetadata, packet: bool) -> Result<String> {
         if name.starts_with("xmlns:") {
             continue;
         }
-        let Some(segs) = parse_path(name) else { continue };
-        let Some(Seg::Name(top)) = segs.first() else { continue };
+        let Some(segs) = parse_path(name) else {
+            continue;
+        };
+        let Some(Seg::Name(top)) = segs.first() else {
+            continue;
+        };
         let builtin_key = Field::ALL.iter().any(|f| property(*f).2 == *top);
         // A custom value never replaces a built-in one; it may only add languages to it.
         if builtin_key && !matches!(segs.get(1), Some(Seg::Lang(_))) {
@@ -213,12 +223,20 @@ pub(crate) fn write(meta: &AssetMetadata, packet: bool) -> Result<String> {
     for p in &prefixes {
         let uri = match ns::uri_of(p) {
             Some(u) => u.to_owned(),
-            None => match meta.custom.get(&format!("xmlns:{p}")).and_then(FieldValue::as_text) {
+            None => match meta
+                .custom
+                .get(&format!("xmlns:{p}"))
+                .and_then(FieldValue::as_text)
+            {
                 Some(u) => u.to_owned(),
                 None => continue,
             },
         };
-        let _ = write!(decls, "\n    xmlns:{p}=\"{}\"", escape(&uri, &Position::new())?);
+        let _ = write!(
+            decls,
+            "\n    xmlns:{p}=\"{}\"",
+            escape(&uri, &Position::new())?
+        );
     }
 
     let mut out = String::new();
@@ -227,7 +245,7 @@ pub(crate) fn write(meta: &AssetMetadata, packet: bool) -> Result<String> {
     }
     out.push_str("<x:xmpmeta xmlns:x=\"adobe:ns:meta/\" x:xmptk=\"asset-metadata\">\n");
     out.push_str(" <rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n");
-    let _ = write!(out, "  <rdf:Description rdf:about=\"\"{decls}>\n");
+    let _ = writeln!(out, "  <rdf:Description rdf:about=\"\"{decls}>");
     for (k, w) in &props {
         if !declared(k, w, meta) {
             continue;
@@ -256,10 +274,11 @@ fn declared(key: &str, w: &W, meta: &AssetMetadata) -> bool {
 }
 
 fn collect_prefixes(key: &str, w: &W, out: &mut Vec<String>) {
-    if let Some((p, _)) = key.split_once(':') {
-        if p != "rdf" && !out.iter().any(|x| x == p) {
-            out.push(p.to_owned());
-        }
+    if let Some((p, _)) = key.split_once(':')
+        && p != "rdf"
+        && !out.iter().any(|x| x == p)
+    {
+        out.push(p.to_owned());
     }
     match w {
         W::Struct(fields) => fields.iter().for_each(|(k, w)| collect_prefixes(k, w, out)),
@@ -338,6 +357,7 @@ fn write_array(out: &mut String, depth: usize, key: &str, w: &W, pos: &Position)
 }
 
 #[cfg(test)]
+#[allow(clippy::field_reassign_with_default)]
 mod tests {
     use super::*;
 
@@ -352,7 +372,16 @@ mod tests {
                 Seg::Lang("de")
             ]
         );
-        for bad in ["Client Code", "a:b/", "a:b[0]", "a:b[x]", ":b", "a:", "a:b@", "a:b c"] {
+        for bad in [
+            "Client Code",
+            "a:b/",
+            "a:b[0]",
+            "a:b[x]",
+            ":b",
+            "a:",
+            "a:b@",
+            "a:b c",
+        ] {
             assert!(parse_path(bad).is_none(), "{bad}");
         }
     }
