@@ -38,6 +38,28 @@
 //! - `testing`: the [`conformance`] suite every backend passes.
 //!
 //! [`MemoryFs`], [`LocalFs`] and the [`fault`] decorators are always compiled.
+//!
+//! # Moving files
+//!
+//! [`RemoteFsExt`] adds, to every backend: [`walk`](RemoteFsExt::walk) (a tree, listing
+//! several folders at once, with include/exclude globs), [`copy_to`](RemoteFsExt::copy_to)
+//! (a streaming copy between any two backends that resumes cut reads and never leaves a
+//! short file), [`exists`](RemoteFsExt::exists) and
+//! [`read_to_bytes`](RemoteFsExt::read_to_bytes). [`stream`] builds byte streams from
+//! readers and files, and counts or hashes them on the way through.
+//!
+//! # Testing
+//!
+//! [`MemoryFs`] behaves like a careful server and clones share it; the [`fault`]
+//! decorators cut streams, fail calls and add latency around any backend. With the
+//! `testing` feature, [`conformance`] is the suite every backend of this crate passes, and
+//! that a backend of your own can run with one macro call.
+// Feature-gated items the text above links to, when their feature is off (a link
+// definition cannot interrupt a paragraph, hence the empty line).
+#![doc = ""]
+#![cfg_attr(not(feature = "ftp"), doc = "[`FtpFs`]: #features")]
+#![cfg_attr(not(feature = "sftp"), doc = "[`SftpFs`]: #features")]
+#![cfg_attr(not(feature = "testing"), doc = "[`conformance`]: #features")]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -79,6 +101,11 @@ pub use memory::MemoryFs;
 pub use path::RemotePath;
 #[cfg(feature = "sftp")]
 pub use sftp::SftpFs;
+
+// The README's examples run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 /// Opens the backend a URL names, with `options`.
 ///

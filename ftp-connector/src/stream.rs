@@ -1,4 +1,4 @@
-//! Building [`ByteStream`](crate::ByteStream)s from bytes, readers and files, and
+//! Building [`ByteStream`]s from bytes, readers and files, and
 //! adapters that count or hash the bytes passing through.
 //!
 //! Every helper here streams: memory use depends on the chunk size, never on the length
