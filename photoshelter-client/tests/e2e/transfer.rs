@@ -1,0 +1,129 @@
+use futures::TryStreamExt;
+use photoshelter_client::UploadSource;
+use sha2::{Digest, Sha256};
+
+use crate::common::{client, count, data, emulator, gallery};
+
+#[tokio::test]
+async fn a_file_goes_up_and_comes_back_byte_identical() {
+    let emu = emulator().await;
+    let client = client(&emu);
+    let g = gallery(&client, "Round trip").await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("IMG_0420.JPG");
+    let original = data(3 * 1024 * 1024 + 17, 7);
+    std::fs::write(&path, &original).unwrap();
+
+    let image = client
+        .images()
+        .upload(&g.id, UploadSource::path(&path).await.unwrap())
+        .searchable(false)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(image.file_name.as_deref(), Some("IMG_0420.JPG"));
+    assert_eq!(image.file_size, Some(original.len() as u64));
+    assert_eq!(
+        emu.image_bytes(image.id.as_str()).await.unwrap(),
+        original,
+        "stored as sent"
+    );
+
+    let download = client.images().download(&image.id).send().await.unwrap();
+    assert_eq!(download.file_name(), Some("IMG_0420.JPG"));
+    assert_eq!(download.total_size(), Some(original.len() as u64));
+    let mut hasher = Sha256::new();
+    let mut n = 0;
+    let mut chunks = Box::pin(download);
+    while let Some(chunk) = chunks.try_next().await.unwrap() {
+        n += chunk.len();
+        hasher.update(&chunk);
+    }
+    assert_eq!(n, original.len());
+    assert_eq!(
+        hex::encode(hasher.finalize()),
+        hex::encode(Sha256::digest(&original))
+    );
+
+    // Resuming from an offset with Range.
+    let rest: Vec<u8> = client
+        .images()
+        .download(&image.id)
+        .offset(1_000_000)
+        .send()
+        .await
+        .unwrap()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap()
+        .concat();
+    assert_eq!(rest, &original[1_000_000..]);
+}
+
+#[tokio::test]
+async fn an_open_file_and_a_replayable_stream_upload_too() {
+    let emu = emulator().await;
+    let client = client(&emu);
+    let g = gallery(&client, "Sources").await;
+    let bytes = data(200_000, 3);
+    let file = tempfile::tempfile().unwrap();
+    let mut file = tokio::fs::File::from_std(file);
+    tokio::io::AsyncWriteExt::write_all(&mut file, &bytes)
+        .await
+        .unwrap();
+    tokio::io::AsyncWriteExt::flush(&mut file).await.unwrap();
+    let from_file = client
+        .images()
+        .upload(
+            &g.id,
+            UploadSource::file(file, "from_file.jpg").await.unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(emu.image_bytes(from_file.id.as_str()).await.unwrap(), bytes);
+
+    let shared = bytes::Bytes::from(bytes.clone());
+    let source = UploadSource::from_fn("from_fn.jpg", shared.len() as u64, move || {
+        let chunks: Vec<Result<bytes::Bytes, std::io::Error>> = shared
+            .chunks(7000)
+            .map(|c| Ok(shared.slice_ref(c)))
+            .collect();
+        futures::stream::iter(chunks)
+    })
+    .unwrap();
+    let from_fn = client.images().upload(&g.id, source).send().await.unwrap();
+    assert_eq!(emu.image_bytes(from_fn.id.as_str()).await.unwrap(), bytes);
+    assert_eq!(count(&emu, "POST", "/psapi/v3/mem/image/upload"), 2);
+}
+
+#[tokio::test]
+async fn an_upload_to_a_collection_lands_in_it() {
+    let emu = emulator().await;
+    let client = client(&emu);
+    let c = client.collections().create("Inbox").send().await.unwrap();
+    let image = client
+        .images()
+        .upload_to_collection(
+            &c.id,
+            UploadSource::bytes("loose.jpg", vec![9u8; 64]).unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let galleries = client.images().galleries(&image.id).await.unwrap();
+    assert_eq!(galleries.len(), 1, "filed in one gallery: {galleries:?}");
+    let children: Vec<_> = client
+        .collections()
+        .children(&c.id)
+        .items()
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(
+        children.iter().any(
+            |ch| matches!(ch, photoshelter_client::Child::Gallery(g) if g.id == galleries[0].id)
+        ),
+        "{children:?}"
+    );
+}
