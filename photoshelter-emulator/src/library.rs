@@ -1,0 +1,522 @@
+//! The account's library in memory: collections, galleries, images and their metadata.
+//!
+//! Everything here is synchronous and runs under the `RwLock` in [`crate::state::Shared`];
+//! nothing here awaits, so the lock is never held across an `.await`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{self, Kind};
+
+/// Name of the gallery that `parent_id` uploads go into, created in the collection on first use.
+pub(crate) const UPLOADS_GALLERY: &str = "Uploads";
+
+/// Who may see public-facing visibility: `everyone`, `permission` or `private`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Mode {
+    Everyone,
+    Permission,
+    Private,
+}
+
+impl Mode {
+    pub(crate) fn parse(s: &str) -> Option<Mode> {
+        match s {
+            "everyone" => Some(Mode::Everyone),
+            "permission" => Some(Mode::Permission),
+            "private" => Some(Mode::Private),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Mode::Everyone => "everyone",
+            Mode::Permission => "permission",
+            Mode::Private => "private",
+        }
+    }
+}
+
+/// A collection: holds collections and galleries.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Collection {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub f_list: bool,
+    pub mode: Mode,
+    /// `None` = top level of its library.
+    pub parent: Option<String>,
+    /// `Some(org id)` when the object belongs to an organisation's library.
+    pub org: Option<String>,
+    pub created_at: String,
+    pub modified_at: String,
+    pub seq: u64,
+}
+
+/// A gallery: holds images (in upload/insertion order).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Gallery {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub f_list: bool,
+    pub mode: Mode,
+    pub parent: Option<String>,
+    pub org: Option<String>,
+    pub created_at: String,
+    pub modified_at: String,
+    pub seq: u64,
+    pub images: Vec<String>,
+}
+
+/// An image: its record, its IPTC fields and where its original lives in the data dir.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Image {
+    pub id: String,
+    pub file_name: String,
+    pub file_size: u64,
+    pub width: u32,
+    pub height: u32,
+    pub f_searchable: bool,
+    pub model_released: bool,
+    pub property_released: bool,
+    pub rating: u8,
+    pub uploaded_at: String,
+    pub updated_at: String,
+    pub iptc: BTreeMap<String, String>,
+    pub org: Option<String>,
+    pub galleries: Vec<String>,
+    /// Path of the original, relative to the data directory.
+    pub file: String,
+    pub seq: u64,
+}
+
+/// Why a library operation was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum LibError {
+    NotFound {
+        what: &'static str,
+        id: String,
+    },
+    /// The object belongs to an organisation the caller has not entered.
+    OrgContext {
+        id: String,
+    },
+    Conflict {
+        what: &'static str,
+        name: String,
+        parent: String,
+    },
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+}
+
+/// The caller's view: which organisation context it is in, or the emulator itself.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Ctx {
+    pub org: Option<String>,
+    /// Seeding helpers and admin calls see everything.
+    pub admin: bool,
+}
+
+impl Ctx {
+    pub(crate) fn admin(org: Option<String>) -> Ctx {
+        Ctx { org, admin: true }
+    }
+
+    fn allows(&self, id: &str, owner: &Option<String>) -> Result<(), LibError> {
+        match owner {
+            Some(org) if !self.admin && self.org.as_deref() != Some(org) => {
+                Err(LibError::OrgContext { id: id.to_owned() })
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Fields of a new collection or gallery.
+#[derive(Debug, Clone)]
+pub(crate) struct NewContainer {
+    pub name: String,
+    pub parent: Option<String>,
+    pub description: String,
+    pub f_list: bool,
+    pub mode: Mode,
+}
+
+/// The whole library.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub(crate) struct Library {
+    pub collections: HashMap<String, Collection>,
+    pub galleries: HashMap<String, Gallery>,
+    pub images: HashMap<String, Image>,
+    pub next_seq: u64,
+}
+
+/// Current time in the wire format's `YYYY-MM-DD HH:MM:SS` (the account time zone is UTC).
+pub(crate) fn now() -> String {
+    chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+fn not_found(kind: Kind, id: &str) -> LibError {
+    LibError::NotFound {
+        what: kind.noun(),
+        id: id.to_owned(),
+    }
+}
+
+impl Library {
+    pub(crate) fn seq(&mut self) -> u64 {
+        self.next_seq += 1;
+        self.next_seq
+    }
+
+    pub(crate) fn collection(&self, ctx: &Ctx, id: &str) -> Result<&Collection, LibError> {
+        let c = self
+            .collections
+            .get(id)
+            .ok_or_else(|| not_found(Kind::Collection, id))?;
+        ctx.allows(id, &c.org)?;
+        Ok(c)
+    }
+
+    pub(crate) fn gallery(&self, ctx: &Ctx, id: &str) -> Result<&Gallery, LibError> {
+        let g = self
+            .galleries
+            .get(id)
+            .ok_or_else(|| not_found(Kind::Gallery, id))?;
+        ctx.allows(id, &g.org)?;
+        Ok(g)
+    }
+
+    pub(crate) fn image(&self, ctx: &Ctx, id: &str) -> Result<&Image, LibError> {
+        let i = self
+            .images
+            .get(id)
+            .ok_or_else(|| not_found(Kind::Image, id))?;
+        ctx.allows(id, &i.org)?;
+        Ok(i)
+    }
+
+    /// The organisation whose library `parent` (a collection id, `None` = top level) is in.
+    fn library_of(&self, ctx: &Ctx, parent: Option<&str>) -> Result<Option<String>, LibError> {
+        match parent {
+            Some(p) => Ok(self.collection(ctx, p)?.org.clone()),
+            None => Ok(ctx.org.clone()),
+        }
+    }
+
+    /// Children of a collection (`None` = the top level of the caller's library), each kind
+    /// in creation order.
+    pub(crate) fn children(
+        &self,
+        ctx: &Ctx,
+        parent: Option<&str>,
+    ) -> Result<(Vec<&Collection>, Vec<&Gallery>), LibError> {
+        let org = self.library_of(ctx, parent)?;
+        let mut cols: Vec<&Collection> = self
+            .collections
+            .values()
+            .filter(|c| c.parent.as_deref() == parent && c.org == org)
+            .collect();
+        cols.sort_by_key(|c| c.seq);
+        let mut gals: Vec<&Gallery> = self
+            .galleries
+            .values()
+            .filter(|g| g.parent.as_deref() == parent && g.org == org)
+            .collect();
+        gals.sort_by_key(|g| g.seq);
+        Ok((cols, gals))
+    }
+
+    /// Galleries directly under `parent`, or every gallery of the caller's library.
+    pub(crate) fn galleries_in(
+        &self,
+        ctx: &Ctx,
+        parent: Option<&str>,
+    ) -> Result<Vec<&Gallery>, LibError> {
+        let mut gals: Vec<&Gallery> = match parent {
+            Some(p) => {
+                self.collection(ctx, p)?;
+                self.galleries
+                    .values()
+                    .filter(|g| g.parent.as_deref() == Some(p))
+                    .collect()
+            }
+            None => self
+                .galleries
+                .values()
+                .filter(|g| g.org == ctx.org)
+                .collect(),
+        };
+        gals.sort_by_key(|g| g.seq);
+        Ok(gals)
+    }
+
+    /// The most restrictive mode of the object and its ancestors.
+    pub(crate) fn effective_mode(&self, mode: Mode, parent: Option<&str>) -> Mode {
+        let mut eff = mode;
+        let mut parent: Option<String> = parent.map(str::to_owned);
+        // Bounded walk: a corrupt snapshot with a cycle cannot loop forever.
+        for _ in 0..64 {
+            let Some(p) = parent.as_deref().and_then(|p| self.collections.get(p)) else {
+                break;
+            };
+            eff = eff.max(p.mode);
+            parent = p.parent.clone();
+        }
+        eff
+    }
+
+    fn check_sibling_name(
+        &self,
+        what: &'static str,
+        new: &NewContainer,
+        org: &Option<String>,
+    ) -> Result<(), LibError> {
+        let parent = new.parent.as_deref();
+        let clash = if what == "collection" {
+            self.collections
+                .values()
+                .any(|c| c.parent.as_deref() == parent && &c.org == org && c.name == new.name)
+        } else {
+            self.galleries
+                .values()
+                .any(|g| g.parent.as_deref() == parent && &g.org == org && g.name == new.name)
+        };
+        if clash {
+            return Err(LibError::Conflict {
+                what,
+                name: new.name.clone(),
+                parent: parent.unwrap_or("root").to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    fn validate_name(name: &str) -> Result<(), LibError> {
+        if name.trim().is_empty()
+            || name.chars().count() > 255
+            || name.chars().any(char::is_control)
+        {
+            return Err(LibError::Invalid {
+                field: "name",
+                message: "must be 1 to 255 characters, without control characters".into(),
+            });
+        }
+        Ok(())
+    }
+
+    pub(crate) fn insert_collection(
+        &mut self,
+        ctx: &Ctx,
+        new: NewContainer,
+    ) -> Result<&Collection, LibError> {
+        Self::validate_name(&new.name)?;
+        let org = self.library_of(ctx, new.parent.as_deref())?;
+        self.check_sibling_name("collection", &new, &org)?;
+        let id = ids::new_id(Kind::Collection);
+        let ts = now();
+        let seq = self.seq();
+        let c = Collection {
+            id: id.clone(),
+            name: new.name,
+            description: new.description,
+            f_list: new.f_list,
+            mode: new.mode,
+            parent: new.parent,
+            org,
+            created_at: ts.clone(),
+            modified_at: ts,
+            seq,
+        };
+        Ok(self.collections.entry(id).or_insert(c))
+    }
+
+    pub(crate) fn insert_gallery(
+        &mut self,
+        ctx: &Ctx,
+        new: NewContainer,
+    ) -> Result<&Gallery, LibError> {
+        Self::validate_name(&new.name)?;
+        let org = self.library_of(ctx, new.parent.as_deref())?;
+        self.check_sibling_name("gallery", &new, &org)?;
+        let id = ids::new_id(Kind::Gallery);
+        let ts = now();
+        let seq = self.seq();
+        let g = Gallery {
+            id: id.clone(),
+            name: new.name,
+            description: new.description,
+            f_list: new.f_list,
+            mode: new.mode,
+            parent: new.parent,
+            org,
+            created_at: ts.clone(),
+            modified_at: ts,
+            seq,
+            images: Vec::new(),
+        };
+        Ok(self.galleries.entry(id).or_insert(g))
+    }
+
+    /// The gallery a `parent_id` upload lands in: the collection's `Uploads` gallery.
+    pub(crate) fn uploads_gallery(
+        &mut self,
+        ctx: &Ctx,
+        collection: &str,
+    ) -> Result<String, LibError> {
+        self.collection(ctx, collection)?;
+        if let Some(g) = self
+            .galleries
+            .values()
+            .find(|g| g.parent.as_deref() == Some(collection) && g.name == UPLOADS_GALLERY)
+        {
+            return Ok(g.id.clone());
+        }
+        let new = NewContainer {
+            name: UPLOADS_GALLERY.into(),
+            parent: Some(collection.to_owned()),
+            description: String::new(),
+            f_list: false,
+            mode: Mode::Private,
+        };
+        Ok(self.insert_gallery(ctx, new)?.id.clone())
+    }
+
+    /// Adds a stored image to a gallery (the gallery's owner becomes the image's owner).
+    pub(crate) fn insert_image(
+        &mut self,
+        mut image: Image,
+        gallery: &str,
+    ) -> Result<&Image, LibError> {
+        let g = self
+            .galleries
+            .get_mut(gallery)
+            .ok_or_else(|| not_found(Kind::Gallery, gallery))?;
+        g.images.push(image.id.clone());
+        g.modified_at = now();
+        image.org = g.org.clone();
+        image.galleries = vec![gallery.to_owned()];
+        image.seq = self.seq();
+        let id = image.id.clone();
+        Ok(self.images.entry(id).or_insert(image))
+    }
+
+    /// Adds an existing image to a gallery; a no-op when it is already there.
+    pub(crate) fn link_image(
+        &mut self,
+        ctx: &Ctx,
+        gallery: &str,
+        image: &str,
+    ) -> Result<(), LibError> {
+        self.gallery(ctx, gallery)?;
+        self.image(ctx, image)?;
+        let already = self
+            .images
+            .get(image)
+            .is_some_and(|i| i.galleries.iter().any(|g| g == gallery));
+        if !already {
+            if let Some(g) = self.galleries.get_mut(gallery) {
+                g.images.push(image.to_owned());
+                g.modified_at = now();
+            }
+            if let Some(i) = self.images.get_mut(image) {
+                i.galleries.push(gallery.to_owned());
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes an image from a gallery (the image itself stays in the library).
+    pub(crate) fn unlink_image(
+        &mut self,
+        ctx: &Ctx,
+        gallery: &str,
+        image: &str,
+    ) -> Result<(), LibError> {
+        self.gallery(ctx, gallery)?;
+        self.image(ctx, image)?;
+        let g = self
+            .galleries
+            .get_mut(gallery)
+            .ok_or_else(|| not_found(Kind::Gallery, gallery))?;
+        let before = g.images.len();
+        g.images.retain(|i| i != image);
+        if g.images.len() == before {
+            return Err(not_found(Kind::Image, image));
+        }
+        g.modified_at = now();
+        if let Some(i) = self.images.get_mut(image) {
+            i.galleries.retain(|x| x != gallery);
+        }
+        Ok(())
+    }
+
+    /// Deletes an image everywhere; returns its original's relative path so it can be removed.
+    pub(crate) fn delete_image(&mut self, ctx: &Ctx, image: &str) -> Result<String, LibError> {
+        self.image(ctx, image)?;
+        let removed = self
+            .images
+            .remove(image)
+            .ok_or_else(|| not_found(Kind::Image, image))?;
+        for gid in &removed.galleries {
+            if let Some(g) = self.galleries.get_mut(gid) {
+                g.images.retain(|i| i != image);
+            }
+        }
+        Ok(removed.file)
+    }
+
+    /// Images whose file name, title, caption or keywords contain every term
+    /// (case-insensitive), optionally only in one gallery, in upload order.
+    pub(crate) fn search(
+        &self,
+        ctx: &Ctx,
+        terms: &[String],
+        gallery: Option<&str>,
+    ) -> Result<Vec<&Image>, LibError> {
+        let terms: Vec<String> = terms.iter().map(|t| t.to_lowercase()).collect();
+        let matches = |img: &Image| {
+            let hay = [
+                Some(img.file_name.as_str()),
+                img.iptc.get("title").map(String::as_str),
+                img.iptc.get("caption").map(String::as_str),
+                img.iptc.get("keyword").map(String::as_str),
+            ]
+            .iter()
+            .flatten()
+            .map(|s| s.to_lowercase())
+            .collect::<Vec<_>>()
+            .join("\n");
+            terms.iter().all(|t| hay.contains(t.as_str()))
+        };
+        let mut out: Vec<&Image> = match gallery {
+            Some(g) => self
+                .gallery(ctx, g)?
+                .images
+                .iter()
+                .filter_map(|id| self.images.get(id))
+                .filter(|i| matches(i))
+                .collect(),
+            None => {
+                let mut v: Vec<&Image> = self
+                    .images
+                    .values()
+                    .filter(|i| ctx.admin || i.org.is_none() || i.org == ctx.org)
+                    .filter(|i| matches(i))
+                    .collect();
+                v.sort_by_key(|i| i.seq);
+                v
+            }
+        };
+        out.dedup_by(|a, b| a.id == b.id);
+        Ok(out)
+    }
+}
