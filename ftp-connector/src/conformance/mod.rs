@@ -41,9 +41,12 @@
 // misbehaves, so the workspace's no-panic lints do not apply here.
 
 mod basic;
+mod faults;
 mod names;
+mod ops;
 mod transfer;
 mod tree;
+mod write;
 
 use std::any::Any;
 use std::collections::BTreeMap;
@@ -57,22 +60,27 @@ use bytes::Bytes;
 use futures::StreamExt;
 
 use crate::entry::Entry;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::fs::{RemoteFs, WriteOptions};
 use crate::memory::MemoryFs;
 use crate::path::RemotePath;
 
 pub use basic::{
-    create_dir_all, empty_file, exists_and_read_to_bytes, failed_write_leaves_no_trace,
-    in_place_write, list_kinds_and_sizes, not_found, overwrite, read_from_offset, remove, rename,
-    set_modified, stat_root, write_needs_parent, write_read_roundtrip, wrong_length_is_refused,
+    create_dir_all, empty_file, exists_and_read_to_bytes, list_kinds_and_sizes, not_found,
+    read_from_offset, stat_root, write_read_roundtrip,
 };
+pub use faults::{cut_read, cut_write};
 pub use names::{hostile_names, unicode_and_spaces};
+pub use ops::{remove, rename, set_modified};
 pub use transfer::{
     atomic_write_is_never_seen_partial, checksum, concurrent_transfers, copy_between_backends,
-    cut_read, cut_write, large_file,
+    large_file,
 };
 pub use tree::{deep_tree, walk_filters};
+pub use write::{
+    failed_write_leaves_no_trace, in_place_write, overwrite, write_needs_parent,
+    wrong_length_is_refused,
+};
 
 /// The default size of the [`large_file`] case: 100 MiB.
 pub const LARGE_FILE_SIZE: u64 = 100 * 1024 * 1024;
@@ -327,6 +335,38 @@ fn ok<T>(fx: &Fixture, case: &str, what: &str, r: Result<T>) -> T {
             fx.fs.backend(),
             e.kind()
         ),
+    }
+}
+
+#[track_caller]
+fn expect_kind<T: std::fmt::Debug>(
+    fx: &Fixture,
+    case: &str,
+    what: &str,
+    r: crate::Result<T>,
+    kind: ErrorKind,
+) {
+    match r {
+        Err(e) if e.kind() == kind => {}
+        Err(e) => panic!(
+            "conformance[{}] {case}: {what}: expected {kind:?}, got {:?}: {e}",
+            fx.fs.backend(),
+            e.kind()
+        ),
+        Ok(v) => panic!(
+            "conformance[{}] {case}: {what}: expected {kind:?}, got Ok({v:?})",
+            fx.fs.backend()
+        ),
+    }
+}
+
+#[track_caller]
+fn expect_err<T: std::fmt::Debug>(fx: &Fixture, case: &str, what: &str, r: crate::Result<T>) {
+    if let Ok(v) = r {
+        panic!(
+            "conformance[{}] {case}: {what}: expected an error, got Ok({v:?})",
+            fx.fs.backend()
+        );
     }
 }
 
