@@ -33,6 +33,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod api;
+mod builder;
 mod emulator;
 mod error;
 mod faults;
@@ -44,7 +45,8 @@ mod server;
 mod snapshot;
 mod state;
 
-pub use emulator::{DEFAULT_EMAIL, Emulator, EmulatorBuilder, ImageInfo, SNAPSHOT_FILE};
+pub use builder::{DEFAULT_EMAIL, EmulatorBuilder, SNAPSHOT_FILE};
+pub use emulator::{Emulator, ImageInfo};
 pub use error::{Error, ErrorKind, Result};
 pub use faults::{FaultKind, FaultRule, FaultStatus, Faults};
 pub use log::RequestRecord;
