@@ -33,8 +33,9 @@ pub(crate) struct Features {
 /// One authenticated SSH connection and its SFTP subsystem. Many requests, from many
 /// transfers, may be in flight on it at once: SFTP matches replies to requests by id.
 pub(crate) struct Session {
-    /// Keeps the connection alive; tells whether it still is.
-    ssh: Handle<Client>,
+    /// Keeps the connection alive; tells whether it still is. (`None` only in unit tests,
+    /// where the SFTP stream runs over an in-memory pipe.)
+    ssh: Option<Handle<Client>>,
     pub(crate) sftp: Arc<RawSftpSession>,
     pub(crate) features: Features,
     /// Set when a request timed out or the connection failed: the pool drops the session.
@@ -56,7 +57,7 @@ impl std::fmt::Debug for Session {
 impl Session {
     /// Whether the connection is up and no request on it has timed out.
     pub(crate) fn is_alive(&self) -> bool {
-        !self.broken.load(Ordering::Relaxed) && !self.ssh.is_closed()
+        !self.broken.load(Ordering::Relaxed) && self.ssh.as_ref().is_none_or(|h| !h.is_closed())
     }
 
     /// Maps a failure of a request on this session, and retires the session if the
@@ -72,10 +73,30 @@ impl Session {
     /// Closes the connection politely (best effort).
     pub(crate) async fn close(&self) {
         let _ = self.sftp.close_session();
-        let _ = self
-            .ssh
-            .disconnect(russh::Disconnect::ByApplication, "", "en")
-            .await;
+        if let Some(ssh) = &self.ssh {
+            let _ = ssh
+                .disconnect(russh::Disconnect::ByApplication, "", "en")
+                .await;
+        }
+    }
+
+    /// A session over any byte stream that speaks SFTP (unit tests use an in-memory pipe
+    /// to a scripted server).
+    #[cfg(test)]
+    pub(crate) async fn over_stream<S>(stream: S, features: Features) -> Session
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let sftp = RawSftpSession::new(stream);
+        sftp.init().await.unwrap();
+        Session {
+            ssh: None,
+            sftp: Arc::new(sftp),
+            features,
+            broken: AtomicBool::new(false),
+            endpoint: "test".into(),
+            reply_timeout: Duration::from_secs(10),
+        }
     }
 }
 
@@ -404,7 +425,7 @@ impl Connector {
             sftp.set_limits(limits);
         }
         Ok(Session {
-            ssh,
+            ssh: Some(ssh),
             sftp: Arc::new(sftp),
             features,
             broken: AtomicBool::new(false),

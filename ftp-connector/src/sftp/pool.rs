@@ -72,6 +72,19 @@ pub(crate) struct Lease {
     _permit: OwnedSemaphorePermit,
 }
 
+impl Lease {
+    /// A lease outside any pool (unit tests).
+    #[cfg(test)]
+    pub(crate) fn detached(session: Arc<Session>) -> Lease {
+        let permit = Arc::new(Semaphore::new(1)).try_acquire_owned();
+        Lease {
+            pool: Weak::new(),
+            session,
+            _permit: permit.unwrap(),
+        }
+    }
+}
+
 impl std::ops::Deref for Lease {
     type Target = Session;
     fn deref(&self) -> &Session {
@@ -222,12 +235,6 @@ impl Pool {
     pub(crate) fn close_idle(&self) {
         let mut state = self.lock();
         retire(&mut state.slots, Some(Duration::ZERO));
-    }
-
-    /// The number of open sessions (for tests and Debug).
-    #[cfg(test)]
-    pub(crate) fn sessions(&self) -> usize {
-        self.lock().slots.len()
     }
 }
 

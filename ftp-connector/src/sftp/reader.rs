@@ -279,3 +279,197 @@ impl Drop for Reader {
         self.finish();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use futures::TryStreamExt;
+    use russh_sftp::protocol::{Attrs, Data, Handle, Status, Version};
+    use russh_sftp::server::StatusReply;
+
+    use super::*;
+    use crate::sftp::core::{Features, Session};
+    use crate::sftp::pool::Lease;
+
+    /// A scripted SFTP server holding one file, whose READs answer at most `max_read`
+    /// bytes and whose FSTAT reports `claimed_size`.
+    struct Scripted {
+        content: Arc<Vec<u8>>,
+        max_read: usize,
+        claimed_size: u64,
+    }
+
+    impl russh_sftp::server::Handler for Scripted {
+        type Error = StatusReply;
+
+        fn unimplemented(&self) -> StatusReply {
+            StatusCode::OpUnsupported.into()
+        }
+
+        async fn init(
+            &mut self,
+            _: u32,
+            _: HashMap<String, String>,
+        ) -> Result<Version, StatusReply> {
+            Ok(Version::new())
+        }
+
+        async fn open(
+            &mut self,
+            id: u32,
+            _: String,
+            _: OpenFlags,
+            _: FileAttributes,
+        ) -> Result<Handle, StatusReply> {
+            Ok(Handle {
+                id,
+                handle: "h".into(),
+            })
+        }
+
+        async fn fstat(&mut self, id: u32, _: String) -> Result<Attrs, StatusReply> {
+            let mut attrs = FileAttributes::empty();
+            attrs.size = Some(self.claimed_size);
+            attrs.permissions = Some(0o100644);
+            Ok(Attrs { id, attrs })
+        }
+
+        async fn read(
+            &mut self,
+            id: u32,
+            _: String,
+            offset: u64,
+            len: u32,
+        ) -> Result<Data, StatusReply> {
+            let start = offset as usize;
+            if start >= self.content.len() {
+                return Err(StatusCode::Eof.into());
+            }
+            let end = self
+                .content
+                .len()
+                .min(start + (len as usize).min(self.max_read));
+            Ok(Data {
+                id,
+                data: self.content[start..end].to_vec(),
+            })
+        }
+
+        async fn close(&mut self, id: u32, _: String) -> Result<Status, StatusReply> {
+            Ok(Status {
+                id,
+                status_code: StatusCode::Ok,
+                error_message: String::new(),
+                language_tag: "en".into(),
+            })
+        }
+    }
+
+    fn content(n: usize) -> Arc<Vec<u8>> {
+        Arc::new((0..n).map(|i| (i * 7 % 251) as u8).collect())
+    }
+
+    async fn stream_from(server: Scripted, chunk: u32, offset: u64) -> ByteStream {
+        let (client, remote) = tokio::io::duplex(1 << 20);
+        russh_sftp::server::run(remote, server).await;
+        let features = Features {
+            posix_rename: false,
+            fsync: false,
+            read_len: chunk,
+            write_len: chunk,
+        };
+        let session = Arc::new(Session::over_stream(client, features).await);
+        open(Lease::detached(session), "/f".into(), "f", offset, 8)
+            .await
+            .unwrap()
+    }
+
+    async fn collect(s: ByteStream) -> Result<Vec<u8>> {
+        let chunks: Vec<Bytes> = s.try_collect().await?;
+        Ok(chunks.concat())
+    }
+
+    #[tokio::test]
+    async fn short_answers_mid_file_are_filled_in_order() {
+        let data = content(300_000);
+        let server = Scripted {
+            content: data.clone(),
+            max_read: 1000,
+            claimed_size: 300_000,
+        };
+        let got = collect(stream_from(server, 32 * 1024, 0).await)
+            .await
+            .unwrap();
+        assert!(got == *data, "{} bytes back", got.len());
+        let server = Scripted {
+            content: data.clone(),
+            max_read: 1000,
+            claimed_size: 300_000,
+        };
+        let got = collect(stream_from(server, 32 * 1024, 123_457).await)
+            .await
+            .unwrap();
+        assert!(got[..] == data[123_457..], "{} bytes back", got.len());
+    }
+
+    #[tokio::test]
+    async fn a_file_that_ends_before_its_size_is_an_error_not_a_short_file() {
+        for max_read in [1000, 64 * 1024] {
+            let server = Scripted {
+                content: content(100_000),
+                max_read,
+                claimed_size: 150_000,
+            };
+            match collect(stream_from(server, 32 * 1024, 0).await).await {
+                Err(Error::Truncated {
+                    received, expected, ..
+                }) => {
+                    assert_eq!((received, expected), (100_000, 150_000));
+                }
+                other => panic!("max_read {max_read}: {other:?}"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_file_that_grew_is_read_to_its_new_end() {
+        let data = content(200_000);
+        let server = Scripted {
+            content: data.clone(),
+            max_read: 64 * 1024,
+            claimed_size: 70_000,
+        };
+        let got = collect(stream_from(server, 32 * 1024, 0).await)
+            .await
+            .unwrap();
+        assert!(got == *data, "{} bytes back", got.len());
+    }
+
+    #[tokio::test]
+    async fn empty_files_and_offsets_past_the_end_yield_nothing() {
+        let server = Scripted {
+            content: content(0),
+            max_read: 1000,
+            claimed_size: 0,
+        };
+        assert!(
+            collect(stream_from(server, 4096, 0).await)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let server = Scripted {
+            content: content(10),
+            max_read: 1000,
+            claimed_size: 10,
+        };
+        assert!(
+            collect(stream_from(server, 4096, 50).await)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
