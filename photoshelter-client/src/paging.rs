@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures::stream::{self, Stream, TryStreamExt};
+use futures::stream::{self, Stream, StreamExt, TryStreamExt};
 
 use crate::client::Client;
 use crate::error::Result;
@@ -44,7 +44,7 @@ pub(crate) fn pages<T: Send + 'static>(
     call: Call,
     per_page: u32,
     extract: Extract<T>,
-) -> impl Stream<Item = Result<Page<T>>> + Send + 'static {
+) -> impl Stream<Item = Result<Page<T>>> + Send + Unpin + 'static {
     let per_page = per_page.clamp(1, MAX_PER_PAGE);
     stream::try_unfold(
         (State::Start, client, call, extract),
@@ -77,13 +77,16 @@ pub(crate) fn pages<T: Send + 'static>(
             )))
         },
     )
+    // Boxed so that callers can use `.next()` without pinning it themselves.
+    .boxed()
 }
 
 /// The items of [`pages`], flattened.
 pub(crate) fn items<T: Send + 'static>(
     pages: impl Stream<Item = Result<Page<T>>> + Send + 'static,
-) -> impl Stream<Item = Result<T>> + Send + 'static {
+) -> impl Stream<Item = Result<T>> + Send + Unpin + 'static {
     pages
         .map_ok(|page| stream::iter(page.items.into_iter().map(Ok)))
         .try_flatten()
+        .boxed()
 }

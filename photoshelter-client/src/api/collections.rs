@@ -117,7 +117,7 @@ impl ListChildren {
     }
 
     /// The pages, requested lazily.
-    pub fn pages(self) -> impl Stream<Item = Result<Page<Child>>> + Send + 'static {
+    pub fn pages(self) -> impl Stream<Item = Result<Page<Child>>> + Send + Unpin + 'static {
         let call = Call::get(format!("mem/collection/{}/children", self.id));
         let extract: paging::Extract<Child> =
             Arc::new(|endpoint: &str, status: u16, bytes: &bytes::Bytes| {
@@ -135,7 +135,7 @@ impl ListChildren {
     }
 
     /// The children one by one, requested lazily page by page.
-    pub fn items(self) -> impl Stream<Item = Result<Child>> + Send + 'static {
+    pub fn items(self) -> impl Stream<Item = Result<Child>> + Send + Unpin + 'static {
         paging::items(self.pages())
     }
 }

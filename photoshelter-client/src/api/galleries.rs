@@ -147,7 +147,7 @@ impl ListGalleries {
         self
     }
     /// The pages, requested lazily.
-    pub fn pages(self) -> impl Stream<Item = Result<Page<Gallery>>> + Send + 'static {
+    pub fn pages(self) -> impl Stream<Item = Result<Page<Gallery>>> + Send + Unpin + 'static {
         let mut call = Call::get("mem/gallery/query");
         if let Some(parent) = &self.parent {
             call = call.query("parent", parent.as_str());
@@ -160,7 +160,7 @@ impl ListGalleries {
         paging::pages(self.client, call, self.per_page, extract)
     }
     /// The galleries one by one.
-    pub fn items(self) -> impl Stream<Item = Result<Gallery>> + Send + 'static {
+    pub fn items(self) -> impl Stream<Item = Result<Gallery>> + Send + Unpin + 'static {
         paging::items(self.pages())
     }
 }
@@ -218,7 +218,7 @@ impl GalleryImages {
     }
 
     /// The pages, requested lazily.
-    pub fn pages(self) -> impl Stream<Item = Result<Page<GalleryImage>>> + Send + 'static {
+    pub fn pages(self) -> impl Stream<Item = Result<Page<GalleryImage>>> + Send + Unpin + 'static {
         let mut call = Call::get(format!("mem/gallery/{}/images", self.id));
         if let Some(ext) = self.extend_json() {
             call = call.query("extend", ext);
@@ -231,7 +231,7 @@ impl GalleryImages {
         paging::pages(self.client, call, self.per_page, extract)
     }
     /// The images one by one.
-    pub fn items(self) -> impl Stream<Item = Result<GalleryImage>> + Send + 'static {
+    pub fn items(self) -> impl Stream<Item = Result<GalleryImage>> + Send + Unpin + 'static {
         paging::items(self.pages())
     }
 }

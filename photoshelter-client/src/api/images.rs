@@ -246,7 +246,7 @@ impl SearchImages {
         self
     }
     /// The pages, requested lazily.
-    pub fn pages(self) -> impl Stream<Item = Result<Page<Image>>> + Send + 'static {
+    pub fn pages(self) -> impl Stream<Item = Result<Page<Image>>> + Send + Unpin + 'static {
         let mut call = Call::get("mem/image/search").query("terms", self.terms);
         if let Some(gallery) = &self.gallery {
             call = call.query("gallery_id", gallery.as_str());
@@ -259,7 +259,7 @@ impl SearchImages {
         paging::pages(self.client, call, self.per_page, extract)
     }
     /// The images one by one.
-    pub fn items(self) -> impl Stream<Item = Result<Image>> + Send + 'static {
+    pub fn items(self) -> impl Stream<Item = Result<Image>> + Send + Unpin + 'static {
         paging::items(self.pages())
     }
 }

@@ -5,12 +5,12 @@ use std::time::Duration;
 use photoshelter_client::{Client, ClientBuilder, Gallery, RetryPolicy};
 use photoshelter_emulator::Emulator;
 
-pub async fn emulator() -> Emulator {
+pub(crate) async fn emulator() -> Emulator {
     Emulator::start().await.expect("emulator starts")
 }
 
 /// Retries quickly: the emulator's faults are bursts, not outages.
-pub fn retry() -> RetryPolicy {
+pub(crate) fn retry() -> RetryPolicy {
     RetryPolicy::default()
         .max_attempts(5)
         .min_delay(Duration::from_millis(10))
@@ -18,7 +18,7 @@ pub fn retry() -> RetryPolicy {
         .max_elapsed(Duration::from_secs(30))
 }
 
-pub fn builder(emu: &Emulator) -> ClientBuilder {
+pub(crate) fn builder(emu: &Emulator) -> ClientBuilder {
     Client::builder()
         .base_url(emu.base_url())
         .api_key(emu.api_key())
@@ -26,16 +26,16 @@ pub fn builder(emu: &Emulator) -> ClientBuilder {
         .retry(retry())
 }
 
-pub fn client(emu: &Emulator) -> Client {
+pub(crate) fn client(emu: &Emulator) -> Client {
     builder(emu).build().unwrap()
 }
 
-pub async fn gallery(client: &Client, name: &str) -> Gallery {
+pub(crate) async fn gallery(client: &Client, name: &str) -> Gallery {
     client.galleries().create(name).send().await.unwrap()
 }
 
 /// How many requests the emulator logged for this method and path.
-pub fn count(emu: &Emulator, method: &str, path: &str) -> usize {
+pub(crate) fn count(emu: &Emulator, method: &str, path: &str) -> usize {
     emu.request_log()
         .iter()
         .filter(|r| r.method == method && r.path == path)
@@ -43,7 +43,7 @@ pub fn count(emu: &Emulator, method: &str, path: &str) -> usize {
 }
 
 /// A minimal JPEG (SOI, the given APP segments, EOI).
-pub fn jpeg(segments: &[(u8, Vec<u8>)]) -> Vec<u8> {
+pub(crate) fn jpeg(segments: &[(u8, Vec<u8>)]) -> Vec<u8> {
     let mut out = vec![0xFF, 0xD8];
     for (marker, payload) in segments {
         out.extend_from_slice(&[0xFF, *marker]);
@@ -55,7 +55,7 @@ pub fn jpeg(segments: &[(u8, Vec<u8>)]) -> Vec<u8> {
 }
 
 /// An APP13 "Photoshop 3.0" segment holding IPTC-IIM records `(dataset, value)` of record 2.
-pub fn app13_iptc(records: &[(u8, &str)]) -> (u8, Vec<u8>) {
+pub(crate) fn app13_iptc(records: &[(u8, &str)]) -> (u8, Vec<u8>) {
     let mut iim = Vec::new();
     for (dataset, value) in records {
         iim.extend_from_slice(&[0x1C, 0x02, *dataset]);
@@ -75,13 +75,13 @@ pub fn app13_iptc(records: &[(u8, &str)]) -> (u8, Vec<u8>) {
 }
 
 /// An APP1 XMP segment.
-pub fn app1_xmp(xmp: &str) -> (u8, Vec<u8>) {
+pub(crate) fn app1_xmp(xmp: &str) -> (u8, Vec<u8>) {
     let mut payload = b"http://ns.adobe.com/xap/1.0/\0".to_vec();
     payload.extend_from_slice(xmp.as_bytes());
     (0xE1, payload)
 }
 
-pub const XMP: &str = r#"<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>
+pub(crate) const XMP: &str = r#"<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>
 <x:xmpmeta xmlns:x="adobe:ns:meta/">
  <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
   <rdf:Description rdf:about=""
@@ -100,7 +100,7 @@ pub const XMP: &str = r#"<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>
 <?xpacket end="w"?>"#;
 
 /// Deterministic pseudo-random bytes.
-pub fn data(len: usize, seed: u32) -> Vec<u8> {
+pub(crate) fn data(len: usize, seed: u32) -> Vec<u8> {
     let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
     (0..len)
         .map(|_| {

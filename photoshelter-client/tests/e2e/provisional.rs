@@ -99,7 +99,7 @@ async fn images_join_and_leave_galleries_and_are_deleted() {
         .into_iter()
         .map(|g| g.id)
         .collect();
-    assert_eq!(holding, [b.id.clone()]);
+    assert_eq!(holding, std::slice::from_ref(&b.id));
 
     client.provisional().delete_image(&image.id).await.unwrap();
     assert_eq!(
