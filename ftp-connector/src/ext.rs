@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use futures::stream::BoxStream;
+use tracing::Instrument;
 
 use crate::entry::Entry;
 use crate::error::{ErrorKind, Result};
@@ -156,7 +157,16 @@ pub trait RemoteFsExt: RemoteFs {
         to: &RemotePath,
         options: &CopyOptions,
     ) -> Result<CopyOutcome> {
-        copy::copy(self, from, dst, to, options).await
+        let span = tracing::debug_span!(
+            "copy_to",
+            %from,
+            %to,
+            src = self.backend(),
+            dst = dst.backend()
+        );
+        copy::copy(self, from, dst, to, options)
+            .instrument(span)
+            .await
     }
 }
 

@@ -78,7 +78,7 @@ pub use transfer::{
 };
 pub use tree::{deep_tree, walk_filters};
 pub use write::{
-    failed_write_leaves_no_trace, in_place_write, overwrite, write_needs_parent,
+    failed_write_leaves_no_trace, in_place_write, overwrite, resumed_write, write_needs_parent,
     wrong_length_is_refused,
 };
 
@@ -101,6 +101,7 @@ pub const CASES: &[&str] = &[
     "failed_write_leaves_no_trace",
     "atomic_write_is_never_seen_partial",
     "in_place_write",
+    "resumed_write",
     "rename",
     "remove",
     "list_kinds_and_sizes",
@@ -456,7 +457,7 @@ macro_rules! conformance_tests {
             stat_root, create_dir_all, write_read_roundtrip, empty_file, unicode_and_spaces,
             read_from_offset, not_found, write_needs_parent, overwrite,
             wrong_length_is_refused, failed_write_leaves_no_trace,
-            atomic_write_is_never_seen_partial, in_place_write, rename, remove,
+            atomic_write_is_never_seen_partial, in_place_write, resumed_write, rename, remove,
             list_kinds_and_sizes, set_modified, checksum, large_file, deep_tree,
             walk_filters, concurrent_transfers, hostile_names, cut_read, cut_write,
             copy_between_backends, exists_and_read_to_bytes

@@ -6,7 +6,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 
-use super::{Fixture, case_dir, clean_listing, get, ok, path, put, skip};
+use super::{Fixture, case_dir, clean_listing, get, listing, ok, path, put, skip};
 use crate::capabilities::ChecksumAlgorithm;
 use crate::entry::Modified;
 use crate::error::{ErrorKind, Result};
@@ -172,6 +172,15 @@ pub async fn atomic_write_is_never_seen_partial(fx: &Fixture) {
             }
             let look = async {
                 for _ in 0..3 {
+                    let name = target.file_name().unwrap_or_default();
+                    let (listed, _) = listing(observer.as_ref(), &dir).await;
+                    let seen = listed.get(name).map(|e| e.size);
+                    assert_eq!(
+                        seen,
+                        previous.map(|old| Some(old.len() as u64)),
+                        "conformance[{}] {case}: mid-upload, the listing shows {name} as {seen:?}",
+                        fx.fs.backend()
+                    );
                     match previous {
                         None => {
                             let r = observer.stat(&target).await;

@@ -2,7 +2,7 @@
 
 use futures::StreamExt;
 
-use super::{Fixture, case_dir, clean_listing, expect_err, expect_kind, get, ok, path, put};
+use super::{Fixture, case_dir, clean_listing, expect_err, expect_kind, get, ok, path, put, skip};
 use crate::error::{Error, ErrorKind, Operation};
 use crate::ext::RemoteFsExt;
 use crate::fs::{WriteMode, WriteOptions};
@@ -210,4 +210,47 @@ pub async fn in_place_write(fx: &Fixture) {
     }
     let listed = clean_listing(fx, case, &dir).await;
     assert_eq!(listed.keys().collect::<Vec<_>>(), ["in-place.txt"]);
+}
+
+/// `WriteOptions::resume_from` continues a partial upload where the backend can.
+pub async fn resumed_write(fx: &Fixture) {
+    let case = "resumed_write";
+    if !fx.fs.capabilities().write_can_resume {
+        skip(fx, case, "the backend cannot resume uploads");
+        return;
+    }
+    let dir = case_dir(fx, case).await;
+    let p = path(&dir, "partial.bin");
+    let whole: Vec<u8> = (0..300_000u32).map(|i| (i % 241) as u8).collect();
+    ok(
+        fx,
+        case,
+        "write the first part",
+        put(fx.fs.as_ref(), &p, &whole[..120_000]).await,
+    );
+    let rest = stream::once(bytes::Bytes::copy_from_slice(&whole[120_000..]));
+    let out = ok(
+        fx,
+        case,
+        "resume at 120000",
+        fx.fs
+            .write(
+                &p,
+                rest,
+                &WriteOptions::new()
+                    .resume_from(120_000)
+                    .expected_len(180_000),
+            )
+            .await,
+    );
+    assert_eq!(
+        out.bytes, 180_000,
+        "{case}: WriteOutcome::bytes counts this call only"
+    );
+    let back = ok(fx, case, "read", get(fx.fs.as_ref(), &p).await);
+    assert!(
+        back == whole,
+        "{case}: {} bytes after resuming, expected 300000",
+        back.len()
+    );
 }

@@ -269,3 +269,212 @@ async fn pump<S: RemoteFs + ?Sized>(
         delay = delay.saturating_mul(2);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use async_trait::async_trait;
+    use chrono::{DateTime, TimeZone, Utc};
+    use futures::StreamExt;
+
+    use super::*;
+    use crate::capabilities::{Capabilities, ChecksumAlgorithm};
+    use crate::entry::Entry;
+    use crate::error::ErrorKind;
+    use crate::ext::RemoteFsExt;
+    use crate::fault::FailNth;
+    use crate::fs::{ByteStream, Checksum, EntryStream, WriteOutcome};
+    use crate::memory::MemoryFs;
+    use crate::stream;
+
+    fn p(s: &str) -> RemotePath {
+        RemotePath::parse(s).unwrap()
+    }
+
+    fn quick() -> CopyOptions {
+        CopyOptions::new().retry_delay(Duration::from_millis(1))
+    }
+
+    async fn source(len: u64) -> MemoryFs {
+        let fs = MemoryFs::new();
+        fs.write(&p("a.bin"), stream::generated(1, len), &WriteOptions::new())
+            .await
+            .unwrap();
+        fs
+    }
+
+    /// A broken backend: its read streams end, without an error, at 60% of the file.
+    #[derive(Debug)]
+    struct EndsEarly(MemoryFs);
+
+    #[async_trait]
+    impl RemoteFs for EndsEarly {
+        fn capabilities(&self) -> Capabilities {
+            self.0.capabilities()
+        }
+        fn backend(&self) -> &'static str {
+            "ends-early"
+        }
+        async fn stat(&self, path: &RemotePath) -> Result<Entry> {
+            self.0.stat(path).await
+        }
+        fn list(&self, dir: &RemotePath) -> EntryStream {
+            self.0.list(dir)
+        }
+        async fn read(&self, path: &RemotePath, offset: u64) -> Result<ByteStream> {
+            let stop = self.0.stat(path).await?.size.unwrap_or(0) * 6 / 10;
+            let mut at = offset;
+            let s = self.0.read(path, offset).await?;
+            Ok(s.filter_map(move |c| {
+                let out = match c {
+                    Ok(_) if at >= stop => None,
+                    Ok(c) => {
+                        let keep = usize::try_from((stop - at).min(c.len() as u64)).unwrap();
+                        at += keep as u64;
+                        Some(Ok(c.slice(..keep)))
+                    }
+                    Err(e) => Some(Err(e)),
+                };
+                async move { out }
+            })
+            .boxed())
+        }
+        async fn write(
+            &self,
+            path: &RemotePath,
+            data: ByteStream,
+            options: &WriteOptions,
+        ) -> Result<WriteOutcome> {
+            self.0.write(path, data, options).await
+        }
+        async fn rename(&self, from: &RemotePath, to: &RemotePath) -> Result<()> {
+            self.0.rename(from, to).await
+        }
+        async fn create_dir_all(&self, path: &RemotePath) -> Result<()> {
+            self.0.create_dir_all(path).await
+        }
+        async fn remove_file(&self, path: &RemotePath) -> Result<()> {
+            self.0.remove_file(path).await
+        }
+        async fn remove_dir(&self, path: &RemotePath) -> Result<()> {
+            self.0.remove_dir(path).await
+        }
+        async fn set_modified(&self, path: &RemotePath, t: DateTime<Utc>) -> Result<()> {
+            self.0.set_modified(path, t).await
+        }
+        async fn checksum(&self, path: &RemotePath, a: ChecksumAlgorithm) -> Result<Checksum> {
+            self.0.checksum(path, a).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_source_that_ends_silently_short_never_makes_a_short_copy() {
+        let src = EndsEarly(source(100_000).await);
+        let dst = MemoryFs::new();
+        let err = src
+            .copy_to(&p("a.bin"), &dst, &p("b.bin"), &quick())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Truncated {
+                    received: 60_000,
+                    expected: 100_000,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(!dst.exists(&p("b.bin")).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_retryable_write_failure_starts_over_and_a_final_one_does_not() {
+        let src = source(300_000).await;
+        let dst = FailNth::new(MemoryFs::new(), 1).only(&[Operation::Write]);
+        let out = src
+            .copy_to(&p("a.bin"), &dst, &p("b.bin"), &quick())
+            .await
+            .unwrap();
+        assert_eq!((out.attempts, out.bytes), (2, 300_000));
+        assert_eq!(
+            dst.inner().read_to_bytes(&p("b.bin")).await.unwrap(),
+            src.read_to_bytes(&p("a.bin")).await.unwrap()
+        );
+
+        let denied = FailNth::new(MemoryFs::new(), 1)
+            .every()
+            .only(&[Operation::Write])
+            .with_error(|op, path| Error::PermissionDenied {
+                op,
+                path: path.as_str().to_owned(),
+                message: "read-only share".into(),
+            });
+        let err = src
+            .copy_to(&p("a.bin"), &denied, &p("b.bin"), &quick())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+        assert_eq!(denied.calls(), 1, "a permanent failure was retried");
+    }
+
+    #[tokio::test]
+    async fn attempts_are_bounded() {
+        let src = source(1000).await;
+        let dst = FailNth::new(MemoryFs::new(), 1)
+            .every()
+            .only(&[Operation::Write]);
+        let err = src
+            .copy_to(&p("a.bin"), &dst, &p("b.bin"), &quick().max_attempts(4))
+            .await
+            .unwrap_err();
+        assert!(err.is_retryable());
+        assert_eq!(dst.calls(), 4);
+    }
+
+    #[tokio::test]
+    async fn mtimes_are_carried_over_unless_asked_not_to() {
+        let src = source(10).await;
+        let when = Utc.with_ymd_and_hms(2019, 5, 6, 7, 8, 9).unwrap();
+        src.set_modified(&p("a.bin"), when).await.unwrap();
+        let dst = MemoryFs::new();
+        let out = src
+            .copy_to(&p("a.bin"), &dst, &p("kept.bin"), &quick())
+            .await
+            .unwrap();
+        assert!(out.modified_set);
+        let kept = dst.stat(&p("kept.bin")).await.unwrap().modified.unwrap();
+        assert_eq!(kept.time, when);
+        let out = src
+            .copy_to(
+                &p("a.bin"),
+                &dst,
+                &p("fresh.bin"),
+                &quick().preserve_mtime(false),
+            )
+            .await
+            .unwrap();
+        assert!(!out.modified_set);
+        let fresh = dst.stat(&p("fresh.bin")).await.unwrap().modified.unwrap();
+        assert_ne!(fresh.time, when);
+    }
+
+    #[tokio::test]
+    async fn an_existing_target_is_kept_without_overwrite() {
+        let src = source(10).await;
+        let dst = MemoryFs::new();
+        dst.write(
+            &p("b.bin"),
+            stream::once(&b"mine"[..]),
+            &WriteOptions::new(),
+        )
+        .await
+        .unwrap();
+        let err = src
+            .copy_to(&p("a.bin"), &dst, &p("b.bin"), &quick().overwrite(false))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Conflict);
+        assert_eq!(&dst.read_to_bytes(&p("b.bin")).await.unwrap()[..], b"mine");
+    }
+}

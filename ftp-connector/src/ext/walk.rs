@@ -318,3 +318,82 @@ mod tests {
         assert!(f.included("A.JPG", "A.JPG"));
     }
 }
+
+#[cfg(test)]
+mod concurrency_tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use futures::{StreamExt, TryStreamExt};
+
+    use super::*;
+    use crate::fs::RemoteFs;
+    use crate::memory::MemoryFs;
+
+    /// Counts listings in flight; the count drops when a listing stream is dropped.
+    struct InFlight(Arc<AtomicUsize>);
+    impl Drop for InFlight {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    async fn walk_wide_tree(concurrency: usize) -> (usize, usize) {
+        let fs = MemoryFs::new();
+        for i in 0..30 {
+            let d = RemotePath::parse(format!("d{i:02}/sub")).unwrap();
+            fs.create_dir_all(&d).await.unwrap();
+        }
+        let active = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let (a, pk, mem) = (active.clone(), peak.clone(), fs.clone());
+        let lister = move |dir: &RemotePath| -> EntryStream {
+            let now = a.fetch_add(1, Ordering::SeqCst) + 1;
+            pk.fetch_max(now, Ordering::SeqCst);
+            let guard = InFlight(a.clone());
+            let inner = mem.list(dir);
+            // Each listing takes a while, as over a network.
+            futures::stream::once(async move {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                inner
+            })
+            .flatten()
+            .map(move |item| {
+                let _keep = &guard;
+                item
+            })
+            .boxed()
+        };
+        let opts = WalkOptions::new().concurrency(concurrency);
+        let found: Vec<Entry> = walk(lister, &RemotePath::ROOT, opts, Capabilities::default())
+            .try_collect()
+            .await
+            .unwrap();
+        (found.len(), peak.load(Ordering::SeqCst))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn listings_in_flight_never_exceed_the_limit_and_do_reach_it() {
+        let (found, peak) = walk_wide_tree(4).await;
+        assert_eq!(found, 60);
+        assert_eq!(peak, 4, "peak listings in flight");
+        let (found, peak) = walk_wide_tree(1).await;
+        assert_eq!((found, peak), (60, 1));
+    }
+
+    #[tokio::test]
+    async fn errors_are_items_and_the_walk_goes_on() {
+        let fs = MemoryFs::new();
+        fs.create_dir_all(&RemotePath::parse("a/b").unwrap())
+            .await
+            .unwrap();
+        fs.insert_raw_name(&RemotePath::parse("a").unwrap(), b"bad\nname", b"x")
+            .unwrap();
+        let items: Vec<_> = crate::RemoteFsExt::walk(&fs, &RemotePath::ROOT, WalkOptions::new())
+            .collect()
+            .await;
+        assert_eq!(items.len(), 3, "{items:?}");
+        assert_eq!(items.iter().filter(|r| r.is_err()).count(), 1);
+    }
+}
