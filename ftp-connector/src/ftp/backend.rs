@@ -132,7 +132,7 @@ impl FtpFs {
     }
 }
 
-/// `stat` on one connection: `MLST`, else `SIZE` + `MDTM`, else `CWD` for directories.
+/// `stat` on one connection: `MLST`, else `CWD` for directories, `SIZE` + `MDTM` for files.
 async fn stat_on(server: &Server, conn: &mut Conn, path: &RemotePath) -> Result<Entry> {
     let at = |f: Fail| f.at(Operation::Stat, path.as_str());
     let sp = server.path(path);
@@ -157,26 +157,20 @@ async fn stat_on(server: &Server, conn: &mut Conn, path: &RemotePath) -> Result<
             }),
         };
     }
-    match conn.size(&sp).await {
-        Ok(size) => {
-            let mut entry = Entry::file(path.clone(), size);
-            if server.features.mdtm
-                && let Ok(m) = conn.mdtm(&sp).await
-            {
-                entry.modified = Some(m);
-            }
-            Ok(entry)
-        }
-        Err(f) if f.code().is_some_and(|c| (500..600).contains(&c)) => {
-            // Not a file (or no SIZE): a directory if we can enter it.
-            match conn.cwd(&sp).await {
-                Ok(()) => Ok(Entry::dir(path.clone())),
-                Err(g) if g.code().is_some() => Err(at(f)),
-                Err(g) => Err(at(g)),
-            }
-        }
-        Err(f) => Err(at(f)),
+    // Directories first: some servers (libunftp) answer SIZE for a directory too.
+    match conn.cwd(&sp).await {
+        Ok(()) => return Ok(Entry::dir(path.clone())),
+        Err(f) if f.code().is_none() => return Err(at(f)),
+        Err(_) => {}
     }
+    let size = conn.size(&sp).await.map_err(at)?;
+    let mut entry = Entry::file(path.clone(), size);
+    if server.features.mdtm
+        && let Ok(m) = conn.mdtm(&sp).await
+    {
+        entry.modified = Some(m);
+    }
+    Ok(entry)
 }
 
 /// `create_dir_all` on one connection: find the deepest existing ancestor with `CWD`,

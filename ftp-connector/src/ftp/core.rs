@@ -256,8 +256,20 @@ impl std::fmt::Debug for Conn {
 
 impl Conn {
     /// Connects, secures (FTPS), logs in, switches to binary mode and sets the data mode,
-    /// all within the connect timeout.
+    /// all within the connect timeout. A connection that breaks while being set up (a
+    /// reset, a TLS handshake that fails on garbage) is tried once more; timeouts, refused
+    /// logins and untrusted certificates are not.
     pub(super) async fn open(cfg: &FtpConfig, epsv: bool, utf8: bool) -> Result<Conn> {
+        match Self::open_once(cfg, epsv, utf8).await {
+            Err(e @ Error::Connection { .. }) => {
+                tracing::debug!(error = %e, "connection failed while being set up; trying again");
+                Self::open_once(cfg, epsv, utf8).await
+            }
+            r => r,
+        }
+    }
+
+    async fn open_once(cfg: &FtpConfig, epsv: bool, utf8: bool) -> Result<Conn> {
         let limit = cfg.timeouts.connect;
         match tokio::time::timeout(limit, Self::open_inner(cfg, epsv, utf8)).await {
             Ok(r) => r,
@@ -385,6 +397,14 @@ impl Conn {
         guard(&mut self.healthy, self.reply, self.ftp.noop()).await
     }
 
+    /// After a transfer was dropped unfinished: reads the reply the server sends for it,
+    /// then checks with `NOOP` that the connection is in step; healthy again only if so.
+    pub(super) async fn resync(&mut self) {
+        let mut healthy = true;
+        let r = guard(&mut healthy, self.reply, self.ftp.noop()).await;
+        self.healthy = r.is_ok();
+    }
+
     /// `FEAT`; a server that does not know it gets [`Features::assumed`].
     pub(super) async fn features(&mut self) -> std::result::Result<Features, Fail> {
         match guard(&mut self.healthy, self.reply, self.ftp.feat()).await {
@@ -483,7 +503,7 @@ impl Conn {
     }
 
     /// Opens a data connection for `cmd`. The connection stays unhealthy until the
-    /// transfer is [finished](Self::finish) or [aborted](Self::abort). A server that
+    /// transfer is [finished](Self::finish). A server that
     /// refuses `EPSV` is asked again with `PASV`; `epsv_refused` is then set.
     pub(super) async fn open_transfer(
         &mut self,
@@ -548,15 +568,6 @@ impl Conn {
         let mut healthy = true;
         let r = guard(&mut healthy, self.reply, transfer.finish()).await;
         self.healthy = r.is_ok() || healthy;
-        r
-    }
-
-    /// `ABOR`s a transfer and reads the server's replies, so that the connection can be
-    /// used again.
-    pub(super) async fn abort(&mut self, transfer: Transfer) -> std::result::Result<(), Fail> {
-        let mut healthy = true;
-        let r = guard(&mut healthy, self.reply, self.ftp.abort(transfer)).await;
-        self.healthy = r.is_ok();
         r
     }
 }

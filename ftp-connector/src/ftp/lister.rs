@@ -133,11 +133,12 @@ async fn next(mut r: Reading) -> Option<(Result<Entry>, State)> {
                 };
                 return Some((Err(e), State::Done));
             }
+            // A TLS peer that closes without `close_notify` (libunftp does, before a
+            // `550`): the end of the data; the final reply decides.
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => 0,
             Ok(Err(e)) => {
-                return Some((
-                    Err(Error::io(Operation::List, r.dir.as_str(), e)),
-                    State::Done,
-                ));
+                let e = Error::io(Operation::List, r.dir.as_str(), e);
+                return Some((Err(e), State::Done));
             }
             Ok(Ok(n)) => n,
         };
@@ -196,6 +197,12 @@ fn entry_from_line(
     };
     if !utf8 {
         return Some(Err(invalid("not valid UTF-8")));
+    }
+    if listed.name.contains('\u{FFFD}') {
+        // A server that decoded a non-UTF-8 name lossily: the name cannot address the file.
+        return Some(Err(invalid(
+            "contains U+FFFD (a name the server could not encode)",
+        )));
     }
     if let Err(reason) = RemotePath::check_name(&listed.name) {
         return Some(Err(invalid(reason)));

@@ -132,6 +132,9 @@ async fn step(mut st: ReadState) -> Result<Option<(Bytes, ReadState)>> {
                 after: st.idle,
             });
         }
+        // A TLS peer that closes without `close_notify`: the end of the data, as far as
+        // this socket can tell; the final reply and `SIZE` decide whether it was all.
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => 0,
         Ok(Err(e)) => return Err(Error::io(Operation::Read, st.path.as_str(), e)),
         Ok(Ok(n)) => n,
     };

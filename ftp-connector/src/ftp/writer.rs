@@ -3,8 +3,9 @@
 //! resumed (`REST` + `STOR`, or `APPE` after checking `SIZE`).
 //!
 //! Bytes go from the caller's stream to the data connection through one write buffer:
-//! memory does not depend on the file size. On any failure the transfer is aborted
-//! (`ABOR`) and the temporary file (or, in place, the partial target) is removed.
+//! memory does not depend on the file size. On any failure the data connection is
+//! dropped, the server's reply to that is awaited, and the temporary file (or, in place,
+//! the partial target) is removed.
 
 use std::time::Duration;
 
@@ -101,11 +102,11 @@ pub(super) async fn write(
                 Err(e) => Err(e),
             }
         }
-        Err((transfer, e)) => {
-            if let Some(t) = transfer {
-                // Abort so that the server closes the file before it is removed below.
-                let _ = pooled.conn.abort(t).await;
-            }
+        Err(e) => {
+            // The data connection was dropped half-way. Reading the server's reply to it
+            // (the next command drains it) means the server has closed the file, so the
+            // clean-up below cannot race the end of the upload.
+            pooled.conn.resync().await;
             Err(e)
         }
     };
@@ -184,15 +185,15 @@ async fn prepare(
     Ok(DataCmd::Stor(0))
 }
 
-/// Copies the stream to the data connection. On failure, hands the transfer back (when
-/// it is still open) so that it can be aborted.
+/// Copies the stream to the data connection and flushes it; returns the transfer (to be
+/// finished) and the bytes sent. On failure the transfer is dropped.
 async fn send(
     transfer: Transfer,
     mut data: ByteStream,
     expected: Option<u64>,
     idle: Duration,
     path: &RemotePath,
-) -> std::result::Result<(Transfer, u64), (Option<Transfer>, Error)> {
+) -> Result<(Transfer, u64)> {
     let op = Operation::Write;
     let truncated = |sent: u64, expected: u64| Error::Truncated {
         op,
@@ -200,40 +201,36 @@ async fn send(
         received: sent,
         expected,
     };
-    let timeout = |after| Error::Timeout {
+    let timeout = || Error::Timeout {
         op,
         path: path.as_str().to_owned(),
-        after,
+        after: idle,
     };
     let mut out = BufWriter::with_capacity(WRITE_BUFFER, transfer);
     let mut sent = 0u64;
-    loop {
-        let chunk: Bytes = match data.next().await {
-            None => break,
-            Some(Ok(c)) => c,
-            Some(Err(e)) => return Err((Some(out.into_inner()), e)),
-        };
+    while let Some(chunk) = data.next().await {
+        let chunk: Bytes = chunk?;
         sent += chunk.len() as u64;
         if let Some(exp) = expected
             && sent > exp
         {
-            return Err((Some(out.into_inner()), truncated(sent, exp)));
+            return Err(truncated(sent, exp));
         }
         match tokio::time::timeout(idle, out.write_all(&chunk)).await {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err((None, Error::io(op, path.as_str(), e))),
-            Err(_) => return Err((None, timeout(idle))),
+            Ok(Err(e)) => return Err(Error::io(op, path.as_str(), e)),
+            Err(_) => return Err(timeout()),
         }
     }
     if let Some(exp) = expected
         && sent != exp
     {
-        return Err((Some(out.into_inner()), truncated(sent, exp)));
+        return Err(truncated(sent, exp));
     }
     match tokio::time::timeout(idle, out.flush()).await {
         Ok(Ok(())) => Ok((out.into_inner(), sent)),
-        Ok(Err(e)) => Err((None, Error::io(op, path.as_str(), e))),
-        Err(_) => Err((None, timeout(idle))),
+        Ok(Err(e)) => Err(Error::io(op, path.as_str(), e)),
+        Err(_) => Err(timeout()),
     }
 }
 

@@ -1,1 +1,582 @@
-//! ftp backend tests.
+//! `FtpFs` against the in-process libunftp server (FTP and explicit FTPS; MLSD and LIST),
+//! pure-ftpd (FTP, FTPS, active mode; when `scripts/testbed start` runs it), and a
+//! scripted fake server for what real servers will not do on demand: hostile listings,
+//! lying `226` replies, `421`, refused `EPSV`, silence.
+
+mod fake;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ftp_connector::conformance::{Fixture, LocalRaw};
+use ftp_connector::{
+    DataMode, Error, ErrorKind, FtpFs, RemoteFs, RemoteFsExt, RemoteOptions, RemotePath, RemoteUrl,
+    WriteOptions, stream,
+};
+use futures::StreamExt;
+use testbed::FtpServer;
+
+use fake::{Fake, Script};
+
+/// Connects to `url` (a password in it is used when the options have none).
+async fn connect(url: &str, mut options: RemoteOptions) -> ftp_connector::Result<FtpFs> {
+    let (url, password) = RemoteUrl::parse(url)?;
+    if options.password.is_none() {
+        options.password = password;
+    }
+    FtpFs::connect(url, options).await
+}
+
+/// Trust exactly `ca` for a certificate issued to `name`.
+fn tls_options(ca: &Path, name: &str) -> RemoteOptions {
+    let mut o = RemoteOptions::new().ca_certificate(ca);
+    o.tls.use_system_roots = false;
+    o.tls.server_name = Some(name.to_owned());
+    o
+}
+
+fn path(p: &str) -> RemotePath {
+    RemotePath::parse(p).unwrap()
+}
+
+/// Two connections (the second watches the first) plus raw access to the served folder.
+/// A `\n` in a name splits an FTP listing line: no server can list it faithfully.
+async fn fixture_for(url: &str, options: RemoteOptions, root: Option<&Path>) -> Fixture {
+    let fs = connect(url, options.clone()).await.unwrap();
+    let second = connect(url, options).await.unwrap();
+    let mut fx = Fixture::new(fs)
+        .with_second(second)
+        .with_unrepresentable(&["newline"]);
+    if let Some(root) = root {
+        fx = fx.with_raw(LocalRaw::new(root));
+    }
+    fx
+}
+
+mod in_process_ftp {
+    use super::*;
+
+    async fn fixture() -> Fixture {
+        let server = FtpServer::start().await.unwrap();
+        let options = RemoteOptions::new().password(server.password());
+        fixture_for(&server.url(), options, Some(server.root()))
+            .await
+            .keep_alive(server)
+    }
+
+    ftp_connector::conformance_tests!(fixture);
+}
+
+/// The same server with MLSD/MLST turned off: `LIST` parsing, `SIZE`/`MDTM`/`CWD` stats.
+mod in_process_list {
+    use super::*;
+
+    async fn fixture() -> Fixture {
+        let server = FtpServer::start().await.unwrap();
+        let mut options = RemoteOptions::new().password(server.password());
+        options.ftp.use_mlsd = false;
+        fixture_for(&server.url(), options, Some(server.root()))
+            .await
+            .with_large_file_size(16 * 1024 * 1024)
+            .keep_alive(server)
+    }
+
+    ftp_connector::conformance_tests!(fixture);
+}
+
+mod in_process_ftps {
+    use super::*;
+
+    async fn fixture() -> Fixture {
+        let server = FtpServer::start_ftps().await.unwrap();
+        let options = tls_options(server.ca_cert_path().unwrap(), server.tls_server_name())
+            .password(server.password());
+        fixture_for(&server.url(), options, Some(server.root()))
+            .await
+            .keep_alive(server)
+    }
+
+    ftp_connector::conformance_tests!(fixture);
+}
+
+/// pure-ftpd leaves names with control characters out of its listings altogether.
+const PURE_FTPD_HIDES: &[&str] = &["carriage-return", "escape-sequence"];
+
+mod pure_ftpd_ftp {
+    use super::*;
+
+    async fn fixture() -> Option<Fixture> {
+        let d = testbed::daemon_ftp("ftp pure-ftpd conformance")?;
+        let options = RemoteOptions::new().password(&d.password);
+        let fx = fixture_for(&d.ftp_url(), options, d.root.as_deref()).await;
+        Some(fx.with_unrepresentable(PURE_FTPD_HIDES))
+    }
+
+    ftp_connector::conformance_tests!(fixture);
+}
+
+mod pure_ftpd_ftps {
+    use super::*;
+
+    async fn fixture() -> Option<Fixture> {
+        let d = testbed::daemon_ftp("ftps pure-ftpd conformance")?;
+        let options = tls_options(&d.ca_cert_path, &d.tls_server_name).password(&d.password);
+        let fx = fixture_for(&d.ftps_url(), options, d.root.as_deref()).await;
+        Some(fx.with_unrepresentable(PURE_FTPD_HIDES))
+    }
+
+    ftp_connector::conformance_tests!(fixture);
+}
+
+// ---------------------------------------------------------------------------------------
+// Logins and certificates.
+
+/// The error, after checking that no secret leaked into its `Display` or `Debug`.
+fn refused(r: ftp_connector::Result<FtpFs>, secrets: &[&str]) -> Error {
+    let e = r.expect_err("the connection should have been refused");
+    let shown = format!("{e} {e:?}");
+    for s in secrets {
+        assert!(!shown.contains(s), "a secret leaked into {shown}");
+    }
+    e
+}
+
+#[tokio::test]
+async fn wrong_password_is_an_auth_error_that_never_shows_a_password() {
+    let server = FtpServer::start().await.unwrap();
+    let bad = "not-the-password-1618";
+    let e = refused(
+        connect(&server.url(), RemoteOptions::new().password(bad)).await,
+        &[bad, server.password()],
+    );
+    assert_eq!(e.kind(), ErrorKind::Auth, "{e}");
+    assert!(!e.is_retryable());
+    assert!(e.to_string().contains("alice"), "{e}");
+    // In the URL it is just as secret.
+    let url = server.url().replace("alice@", &format!("alice:{bad}@"));
+    let e = refused(connect(&url, RemoteOptions::new()).await, &[bad]);
+    assert_eq!(e.kind(), ErrorKind::Auth);
+    // And a logged-in backend does not show the right one.
+    let fs = connect(
+        &server.url(),
+        RemoteOptions::new().password(server.password()),
+    )
+    .await
+    .unwrap();
+    assert!(!format!("{fs:?}").contains(server.password()), "{fs:?}");
+}
+
+#[tokio::test]
+async fn the_real_password_goes_on_the_wire_and_nowhere_else() {
+    let script = Script::default();
+    let pw = script.password.clone();
+    let fake = Fake::start(script).await;
+    let fs = connect(&fake.url(), RemoteOptions::new().password(&pw))
+        .await
+        .unwrap();
+    assert!(fake.commands().contains(&format!("PASS {pw}")));
+    assert!(!format!("{fs:?}").contains(&pw));
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_is_refused_before_login() {
+    let server = FtpServer::start_ftps().await.unwrap();
+    // The platform roots do not know the test CA.
+    let mut options = RemoteOptions::new().password(server.password());
+    options.tls.server_name = Some(server.tls_server_name().to_owned());
+    let e = refused(connect(&server.url(), options).await, &[server.password()]);
+    assert!(matches!(e, Error::Untrusted { .. }), "{e:?}");
+    assert_eq!(e.kind(), ErrorKind::Auth);
+    assert!(e.to_string().contains("certificate"), "{e}");
+    // A name the certificate does not carry is refused too, even with the right CA.
+    let options = tls_options(server.ca_cert_path().unwrap(), "photos.example.com")
+        .password(server.password());
+    let e = refused(connect(&server.url(), options).await, &[]);
+    assert!(matches!(e, Error::Untrusted { .. }), "{e:?}");
+}
+
+#[tokio::test]
+async fn a_pinned_certificate_must_match_as_well_as_verify() {
+    let server = FtpServer::start_ftps().await.unwrap();
+    let base = tls_options(server.ca_cert_path().unwrap(), server.tls_server_name())
+        .password(server.password());
+    let pin = server.cert_sha256().unwrap();
+
+    let mut good = base.clone();
+    good.tls.pinned_sha256 = Some(pin.clone());
+    let fs = connect(&server.url(), good).await.unwrap();
+    fs.write(
+        &path("pinned.txt"),
+        stream::once("ok"),
+        &WriteOptions::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        &fs.read_to_bytes(&path("pinned.txt")).await.unwrap()[..],
+        b"ok"
+    );
+
+    let mut wrong = base.clone();
+    wrong.tls.pinned_sha256 = Some("00".repeat(32));
+    let e = refused(connect(&server.url(), wrong).await, &[]);
+    assert!(matches!(e, Error::Untrusted { .. }), "{e:?}");
+    assert!(
+        e.to_string().contains(&pin),
+        "names the certificate seen: {e}"
+    );
+
+    // A pin never replaces verification: with the right pin but no trusted root, refused.
+    let mut unverified = RemoteOptions::new().password(server.password());
+    unverified.tls.server_name = Some(server.tls_server_name().to_owned());
+    unverified.tls.pinned_sha256 = Some(pin);
+    refused(connect(&server.url(), unverified).await, &[]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Hostile and broken servers.
+
+fn hostile_listing() -> Vec<u8> {
+    [
+        &b"type=cdir;modify=20261127150542; .\r\n"[..],
+        b"type=pdir;modify=20261127150542; ..\r\n",
+        b"type=file;size=3;modify=20261127150542; good.jpg\r\n",
+        b"type=dir;modify=20261127150542; good dir\r\n",
+        b"type=file;size=1; ..\r\n",
+        b"type=dir; ../../etc\r\n",
+        b"type=file;size=1; a/b.jpg\r\n",
+        b"type=file;size=1; bad\rDELE good.jpg\r\n",
+        b"type=file;size=1; caf\xe9.jpg\r\n",
+        b"this line is not MLSD at all\r\n",
+        b"type=file;size=5; last.jpg\r\n",
+    ]
+    .concat()
+}
+
+#[tokio::test]
+async fn hostile_names_in_a_listing_are_reported_and_never_followed() {
+    let fake = Fake::start(Script {
+        listing: hostile_listing(),
+        ..Script::default()
+    })
+    .await;
+    let fs = connect(&fake.url(), RemoteOptions::new().password("fake-secret-77"))
+        .await
+        .unwrap();
+    let items: Vec<_> = fs.list(&path("in")).collect().await;
+    let names: Vec<String> = items
+        .iter()
+        .filter_map(|r| r.as_ref().ok().map(|e| e.path.as_str().to_owned()))
+        .collect();
+    assert_eq!(names, ["in/good.jpg", "in/good dir", "in/last.jpg"]);
+    let errors: Vec<&Error> = items.iter().filter_map(|r| r.as_ref().err()).collect();
+    assert_eq!(errors.len(), 6, "{errors:?}");
+    let invalid = errors
+        .iter()
+        .filter(|e| matches!(e, Error::InvalidName { dir, .. } if dir == "in"))
+        .count();
+    assert_eq!(invalid, 5, "{errors:?}");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.to_string().contains("not MLSD at all"))
+    );
+
+    // A walk reports the same and descends only into the good folder.
+    let walk = ftp_connector::WalkOptions::new().max_depth(2);
+    let walked: Vec<_> = fs.walk(&path("in"), walk).collect().await;
+    assert!(walked.iter().any(|r| r.is_err()));
+    for cmd in fake.commands() {
+        assert!(!cmd.contains(".."), "followed a hostile name: {cmd}");
+        assert!(!cmd.starts_with("DELE"), "injected a command: {cmd}");
+    }
+    assert!(fake.commands().iter().any(|c| c == "MLSD /in/good dir"));
+}
+
+#[tokio::test]
+async fn hostile_names_in_list_lines_are_reported_too() {
+    let listing = [
+        &b"total 4\r\n"[..],
+        b"drwxr-xr-x 2 u g 4096 Nov 27 15:05 .\r\n",
+        b"-rw-r--r-- 1 u g 12 Nov 27 15:05 ok photo.jpg\r\n",
+        b"-rw-r--r-- 1 u g 1 Nov 27 15:05 ..\r\n",
+        b"-rw-r--r-- 1 u g 1 Nov 27 15:05 x\x1b[2Jy\r\n",
+        b"11-27-26  03:05PM       <DIR>          Windows Dir\r\n",
+    ]
+    .concat();
+    let fake = Fake::start(Script {
+        listing,
+        features: vec!["SIZE", "MDTM", "EPSV"],
+        ..Script::default()
+    })
+    .await;
+    let fs = connect(&fake.url(), RemoteOptions::new().password("fake-secret-77"))
+        .await
+        .unwrap();
+    assert!(!fs.capabilities().list_has_mlsd);
+    let items: Vec<_> = fs.list(&RemotePath::ROOT).collect().await;
+    let ok: Vec<String> = items
+        .iter()
+        .filter_map(|r| r.as_ref().ok().map(|e| e.path.as_str().to_owned()))
+        .collect();
+    assert_eq!(ok, ["ok photo.jpg", "Windows Dir"]);
+    assert_eq!(items.iter().filter(|r| r.is_err()).count(), 2);
+    // LIST goes to the current directory, never as an argument the server might glob.
+    assert!(fake.commands().iter().any(|c| c == "CWD /"));
+    assert!(fake.commands().iter().any(|c| c == "LIST -a"));
+}
+
+#[tokio::test]
+async fn a_cut_download_is_never_a_silent_short_file() {
+    // The server announces 1000 bytes, sends 400, then claims success.
+    let fake = Fake::start(Script {
+        size: 1000,
+        body: vec![7; 400],
+        ..Script::default()
+    })
+    .await;
+    let fs = connect(&fake.url(), RemoteOptions::new().password("fake-secret-77"))
+        .await
+        .unwrap();
+    let r = fs.read_to_bytes(&path("a.jpg")).await;
+    match r {
+        Err(
+            e @ Error::Truncated {
+                received: 400,
+                expected: 1000,
+                ..
+            },
+        ) => assert!(e.is_retryable()),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_426_after_the_data_fails_the_read_however_many_bytes_arrived() {
+    let fake = Fake::start(Script {
+        size: 1000,
+        body: vec![7; 1000],
+        retr_reply: "426 Connection closed; transfer aborted",
+        ..Script::default()
+    })
+    .await;
+    let fs = connect(&fake.url(), RemoteOptions::new().password("fake-secret-77"))
+        .await
+        .unwrap();
+    let e = fs.read_to_bytes(&path("a.jpg")).await.unwrap_err();
+    assert!(e.is_retryable(), "{e}");
+    assert!(e.to_string().contains("426"), "{e}");
+}
+
+#[tokio::test]
+async fn a_421_is_retried_once_on_a_fresh_connection() {
+    let fake = Fake::start(Script {
+        size: 42,
+        fail_first_size: 1,
+        features: vec!["SIZE", "MDTM", "EPSV"],
+        ..Script::default()
+    })
+    .await;
+    let fs = connect(&fake.url(), RemoteOptions::new().password("fake-secret-77"))
+        .await
+        .unwrap();
+    let e = fs.stat(&path("a.jpg")).await.unwrap();
+    assert_eq!(e.size, Some(42));
+    let logins = fake
+        .commands()
+        .iter()
+        .filter(|c| c.starts_with("USER"))
+        .count();
+    assert_eq!(logins, 2, "{:?}", fake.commands());
+}
+
+#[tokio::test]
+async fn a_refused_epsv_falls_back_to_pasv_at_the_control_address() {
+    let fake = Fake::start(Script {
+        refuse_epsv: true,
+        listing: b"type=file;size=3; a.jpg\r\n".to_vec(),
+        ..Script::default()
+    })
+    .await;
+    let fs = connect(&fake.url(), RemoteOptions::new().password("fake-secret-77"))
+        .await
+        .unwrap();
+    // PASV names 10.9.8.7; the client must still reach the server at 127.0.0.1.
+    for _ in 0..2 {
+        let names: Vec<_> = fs.list(&RemotePath::ROOT).collect().await;
+        assert_eq!(names.len(), 1, "{names:?}");
+        assert!(names[0].is_ok(), "{names:?}");
+    }
+    let epsv = fake.commands().iter().filter(|c| *c == "EPSV").count();
+    assert_eq!(epsv, 1, "EPSV is not tried again once refused");
+}
+
+#[tokio::test]
+async fn a_silent_server_times_out_instead_of_hanging() {
+    // A server that accepts connections and never says a word.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hold = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = listener.accept().await {
+            held.push(s);
+        }
+    });
+    let mut options = RemoteOptions::new().password("x");
+    options.timeouts.connect = Duration::from_millis(300);
+    let started = Instant::now();
+    let e = connect(&format!("ftp://bob@127.0.0.1:{port}/"), options)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
+    assert!(e.is_retryable());
+    assert!(started.elapsed() < Duration::from_secs(10));
+    hold.abort();
+}
+
+// ---------------------------------------------------------------------------------------
+// The pool.
+
+#[tokio::test]
+async fn connections_are_reused_and_capped() {
+    let fake = Fake::start(Script {
+        size: 5,
+        ..Script::default()
+    })
+    .await;
+    let options = RemoteOptions::new()
+        .password("fake-secret-77")
+        .max_connections(2);
+    let fs = Arc::new(connect(&fake.url(), options).await.unwrap());
+    assert_eq!(fs.capabilities().max_concurrency, Some(2));
+    for _ in 0..5 {
+        fs.stat(&path("a.jpg")).await.unwrap();
+    }
+    let logins = || {
+        fake.commands()
+            .iter()
+            .filter(|c| c.starts_with("USER"))
+            .count()
+    };
+    assert_eq!(logins(), 1, "sequential calls reuse one connection");
+    let calls = (0..8).map(|_| {
+        let fs = fs.clone();
+        async move { fs.read_to_bytes(&path("a.jpg")).await }
+    });
+    for r in futures::future::join_all(calls).await {
+        r.unwrap_err(); // SIZE says 5, RETR sends nothing: each read fails, none hangs.
+    }
+    assert!(logins() <= 2, "never more than the cap: {}", logins());
+    assert!(fs.idle_connections() <= 2, "{}", fs.idle_connections());
+}
+
+#[tokio::test]
+async fn a_read_dropped_half_way_does_not_poison_the_pool() {
+    let server = FtpServer::start().await.unwrap();
+    let fs = connect(
+        &server.url(),
+        RemoteOptions::new().password(server.password()),
+    )
+    .await
+    .unwrap();
+    let p = path("big.bin");
+    fs.write(&p, stream::generated(5, 8 << 20), &WriteOptions::new())
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        let mut s = fs.read(&p, 0).await.unwrap();
+        let first = s.next().await.unwrap().unwrap();
+        assert!(!first.is_empty());
+        drop(s);
+        // The next calls work: the half-read connection was closed, not reused.
+        assert_eq!(fs.stat(&p).await.unwrap().size, Some(8 << 20));
+    }
+    let whole = fs.read_to_bytes(&p).await.unwrap();
+    assert_eq!(whole.len(), 8 << 20);
+}
+
+#[tokio::test]
+async fn active_mode_moves_data_too() {
+    let Some(d) = testbed::daemon_ftp("ftp active mode") else {
+        return;
+    };
+    let mut options = RemoteOptions::new().password(&d.password);
+    options.ftp.data_mode = DataMode::Active;
+    let fs = connect(&d.ftp_url(), options).await.unwrap();
+    let dir = path(&format!("active-{:08x}", rand::random::<u32>()));
+    fs.create_dir_all(&dir).await.unwrap();
+    let p = dir.join("a.bin").unwrap();
+    fs.write(&p, stream::generated(3, 300_000), &WriteOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(fs.read_to_bytes(&p).await.unwrap().len(), 300_000);
+    assert_eq!(fs.list(&dir).collect::<Vec<_>>().await.len(), 1);
+}
+
+// ---------------------------------------------------------------------------------------
+// Throughput sanity check (not a benchmark; prints MB/s, asserts only correctness).
+//
+// cargo test -p ftp-connector --test backends ftp::throughput -- --ignored --nocapture
+
+async fn round_trip(label: &str, fs: &FtpFs) {
+    const SIZE: u64 = 100 * 1000 * 1000;
+    let p = path(&format!("throughput-{:08x}.bin", rand::random::<u32>()));
+    let t = Instant::now();
+    fs.write(
+        &p,
+        stream::generated(9, SIZE),
+        &WriteOptions::new().expected_len(SIZE),
+    )
+    .await
+    .unwrap();
+    let up = t.elapsed();
+    let t = Instant::now();
+    let mut s = fs.read(&p, 0).await.unwrap();
+    let mut n = 0u64;
+    while let Some(c) = s.next().await {
+        n += c.unwrap().len() as u64;
+    }
+    let down = t.elapsed();
+    assert_eq!(n, SIZE);
+    fs.remove_file(&p).await.unwrap();
+    let mbps = |d: Duration| SIZE as f64 / 1e6 / d.as_secs_f64();
+    println!(
+        "{label:<24} 100 MB up {:>7.0} MB/s   down {:>7.0} MB/s",
+        mbps(up),
+        mbps(down)
+    );
+}
+
+#[tokio::test]
+#[ignore = "throughput sanity check; run with --ignored --nocapture"]
+async fn throughput() {
+    let server = FtpServer::start().await.unwrap();
+    let fs = connect(
+        &server.url(),
+        RemoteOptions::new().password(server.password()),
+    )
+    .await
+    .unwrap();
+    round_trip("in-process FTP", &fs).await;
+    let server = FtpServer::start_ftps().await.unwrap();
+    let options = tls_options(server.ca_cert_path().unwrap(), server.tls_server_name())
+        .password(server.password());
+    round_trip(
+        "in-process FTPS",
+        &connect(&server.url(), options).await.unwrap(),
+    )
+    .await;
+    if let Some(d) = testbed::daemon_ftp("throughput pure-ftpd") {
+        let fs = connect(&d.ftp_url(), RemoteOptions::new().password(&d.password))
+            .await
+            .unwrap();
+        round_trip("pure-ftpd FTP", &fs).await;
+        let options = tls_options(&d.ca_cert_path, &d.tls_server_name).password(&d.password);
+        round_trip(
+            "pure-ftpd FTPS",
+            &connect(&d.ftps_url(), options).await.unwrap(),
+        )
+        .await;
+    }
+}
