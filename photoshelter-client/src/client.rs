@@ -229,7 +229,8 @@ impl ClientBuilder {
         self.config.user_agent = agent.into();
         self
     }
-    /// The most requests in flight at once, across all clones (at least 1).
+    /// The most requests in flight at once, across all clones (at least 1, default 8).
+    /// A download holds its slot until its stream ends or is dropped.
     pub fn max_in_flight(mut self, n: usize) -> Self {
         self.config.max_in_flight = n;
         self

@@ -137,6 +137,7 @@ impl Download {
     }
 
     /// Writes the rest of the body to `writer` and flushes it; returns the bytes written.
+    #[tracing::instrument(skip_all, fields(file = ?self.file_name, offset = self.offset))]
     pub async fn copy_to<W: AsyncWrite + Unpin>(mut self, writer: &mut W) -> Result<u64> {
         let mut written = 0u64;
         let io = |source| Error::Io {

@@ -47,7 +47,9 @@ fn validate(s: &str, prefix: &str, what: &'static str) -> Result<()> {
 }
 
 macro_rules! id_type {
-    ($(#[$meta:meta])* $name:ident, $prefix:literal, $what:literal, $example:literal) => {
+    (@pseudo) => { None };
+    (@pseudo $pseudo:literal) => { Some($pseudo) };
+    ($(#[$meta:meta])* $name:ident, $prefix:literal, $what:literal, $example:literal $(, pseudo = $pseudo:literal)?) => {
         $(#[$meta])*
         ///
         /// ```
@@ -64,10 +66,19 @@ macro_rules! id_type {
         impl $name {
             /// The 5-character type prefix of this kind of id.
             pub const PREFIX: &'static str = $prefix;
+            /// A pseudo id accepted besides the 16-character form (`root` for collections).
+            const PSEUDO: Option<&'static str> = id_type!(@pseudo $($pseudo)?);
+
+            fn check(s: &str) -> Result<()> {
+                if Self::PSEUDO == Some(s) {
+                    return Ok(());
+                }
+                validate(s, $prefix, $what)
+            }
 
             /// Parses and validates an id.
             pub fn parse(s: &str) -> Result<Self> {
-                validate(s, $prefix, $what)?;
+                Self::check(s)?;
                 Ok(Self(s.to_owned()))
             }
 
@@ -106,7 +117,7 @@ macro_rules! id_type {
         impl TryFrom<String> for $name {
             type Error = Error;
             fn try_from(s: String) -> Result<Self> {
-                validate(&s, $prefix, $what)?;
+                Self::check(&s)?;
                 Ok(Self(s))
             }
         }
@@ -148,94 +159,31 @@ id_type!(
     /// The id of a user (`U0000` + 11 characters).
     UserId, "U0000", "user id", "U0000abcdefghijk"
 );
-
-/// The id of a collection (`C0000` + 11 characters), or [`CollectionId::root()`], the
-/// top of the account's (or organisation's) tree.
-///
-/// ```
-/// use photoshelter_client::CollectionId;
-///
-/// let id: CollectionId = "C0000abcdefghijk".parse()?;
-/// assert!(!id.is_root());
-/// assert_eq!(CollectionId::root().as_str(), "root");
-/// assert!("root".parse::<CollectionId>()?.is_root());
-/// assert!("G0000abcdefghijk".parse::<CollectionId>().is_err());
-/// # Ok::<(), photoshelter_client::Error>(())
-/// ```
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct CollectionId(String);
+id_type!(
+    /// The id of a collection (`C0000` + 11 characters), or [`CollectionId::root()`], the
+    /// top of the account's (or organisation's) tree.
+    ///
+    /// ```
+    /// use photoshelter_client::CollectionId;
+    ///
+    /// assert!(CollectionId::root().is_root());
+    /// assert_eq!(CollectionId::root().as_str(), "root");
+    /// assert!("root".parse::<CollectionId>()?.is_root());
+    /// assert!("G0000abcdefghijk".parse::<CollectionId>().is_err());
+    /// # Ok::<(), photoshelter_client::Error>(())
+    /// ```
+    CollectionId, "C0000", "collection id", "C0000abcdefghijk", pseudo = "root"
+);
 
 impl CollectionId {
-    /// The 5-character type prefix of collection ids.
-    pub const PREFIX: &'static str = "C0000";
-    const ROOT: &'static str = "root";
-
     /// The pseudo id of the top collection.
     pub fn root() -> Self {
-        Self(Self::ROOT.to_owned())
+        Self("root".to_owned())
     }
 
     /// Whether this is [`CollectionId::root()`].
     pub fn is_root(&self) -> bool {
-        self.0 == Self::ROOT
-    }
-
-    /// Parses and validates an id (`root` is accepted).
-    pub fn parse(s: &str) -> Result<Self> {
-        if s != Self::ROOT {
-            validate(s, Self::PREFIX, "collection id")?;
-        }
-        Ok(Self(s.to_owned()))
-    }
-
-    /// The id as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for CollectionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl fmt::Debug for CollectionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "CollectionId({})", self.0)
-    }
-}
-
-impl FromStr for CollectionId {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        Self::parse(s)
-    }
-}
-
-impl TryFrom<&str> for CollectionId {
-    type Error = Error;
-    fn try_from(s: &str) -> Result<Self> {
-        Self::parse(s)
-    }
-}
-
-impl AsRef<str> for CollectionId {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl Serialize for CollectionId {
-    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for CollectionId {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        let s = String::deserialize(deserializer)?;
-        Self::parse(&s).map_err(serde::de::Error::custom)
+        Self::PSEUDO == Some(self.0.as_str())
     }
 }
 

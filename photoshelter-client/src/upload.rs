@@ -106,6 +106,7 @@ fn check_name(name: String) -> Result<String> {
 
 impl UploadSource {
     /// A local file; its name becomes the uploaded file name. Reopened for each attempt.
+    #[tracing::instrument(skip_all, fields(path = %path.as_ref().display()))]
     pub async fn path(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         let meta = tokio::fs::metadata(&path)
@@ -132,6 +133,7 @@ impl UploadSource {
     }
 
     /// An open file, uploaded from its start under `file_name`.
+    #[tracing::instrument(skip_all)]
     pub async fn file(file: tokio::fs::File, file_name: impl Into<String>) -> Result<Self> {
         let name = check_name(file_name.into())?;
         let meta = file.metadata().await.map_err(|source| Error::Io {

@@ -149,6 +149,9 @@ pub struct IptcPatch {
 }
 
 impl IptcPatch {
+    /// Keys of an IPTC record that identify it rather than describe the image.
+    const IDENTITY_KEYS: &'static [&'static str] = &["image_id", "media_id", "id", "type"];
+
     /// An empty patch.
     pub fn new() -> Self {
         Self::default()
@@ -164,6 +167,10 @@ impl IptcPatch {
             }
         }
         for (name, value) in &iptc.other {
+            // The record's own identity is not a field to write back.
+            if Self::IDENTITY_KEYS.contains(&name.as_str()) {
+                continue;
+            }
             let text = match value {
                 serde_json::Value::String(s) => s.clone(),
                 serde_json::Value::Null => continue,
@@ -227,7 +234,7 @@ mod tests {
     #[test]
     fn read_modify_write_keeps_unknown_fields() {
         let iptc: Iptc = serde_json::from_str(
-            r#"{"title":"A","city":"Oslo","scene_code":"011","priority":3,"nested":{"x":1}}"#,
+            r#"{"image_id":"I0000abcdefghijk","title":"A","city":"Oslo","scene_code":"011","priority":3,"nested":{"x":1}}"#,
         )
         .unwrap();
         let patch = IptcPatch::from_iptc(&iptc).title("B");
