@@ -185,6 +185,9 @@ pub(crate) fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
     )
 }
 
+/// The largest server clock skew believed (one day).
+const MAX_SKEW_SECS: i64 = 24 * 3600;
+
 /// Largest error body read to extract the API's message.
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
@@ -339,19 +342,23 @@ impl Inner {
             Ok(ahead) => i64::try_from(ahead.as_secs()).unwrap_or(i64::MAX),
             Err(behind) => -i64::try_from(behind.duration().as_secs()).unwrap_or(i64::MAX),
         };
-        self.clock_skew.store(skew, Ordering::Relaxed);
+        // A clock days off is a broken header, not a skew worth correcting for.
+        if skew.abs() <= MAX_SKEW_SECS {
+            self.clock_skew.store(skew, Ordering::Relaxed);
+        }
     }
 
     /// The server's current time, estimated from the last `Date` header seen.
     pub(crate) fn server_now(&self) -> SystemTime {
         let skew = self.clock_skew.load(Ordering::Relaxed);
         let now = SystemTime::now();
-        if skew >= 0 {
-            now + Duration::from_secs(skew.unsigned_abs())
+        let by = Duration::from_secs(skew.unsigned_abs());
+        let moved = if skew >= 0 {
+            now.checked_add(by)
         } else {
-            now.checked_sub(Duration::from_secs(skew.unsigned_abs()))
-                .unwrap_or(now)
-        }
+            now.checked_sub(by)
+        };
+        moved.unwrap_or(now)
     }
 }
 

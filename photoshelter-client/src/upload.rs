@@ -329,7 +329,10 @@ impl UploadRequest {
         loop {
             // Server time when this attempt starts, less a margin for the `Date` header's
             // one-second resolution.
-            let started = inner.server_now() - std::time::Duration::from_secs(2);
+            let now = inner.server_now();
+            let started = now
+                .checked_sub(std::time::Duration::from_secs(2))
+                .unwrap_or(now);
             let auth = inner.session_auth().await?;
             let Some(body) = self.source.open().await? else {
                 return Err(Error::invalid(
