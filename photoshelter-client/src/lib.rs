@@ -59,6 +59,7 @@
 
 pub mod api;
 mod auth;
+mod builder;
 mod client;
 mod config;
 mod decode;
@@ -75,7 +76,8 @@ pub use api::{
     Collections, CreateCollection, CreateGallery, Galleries, GalleryImages, Images, LinkRequest,
     ListChildren, ListGalleries, SearchImages,
 };
-pub use client::{Client, ClientBuilder};
+pub use builder::ClientBuilder;
+pub use client::Client;
 pub use config::{ClientConfig, DEFAULT_BASE_URL, RetryPolicy};
 pub use download::{Download, DownloadRequest};
 pub use error::{ApiError, Error, ErrorKind, Result};

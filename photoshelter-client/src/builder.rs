@@ -1,0 +1,351 @@
+//! [`ClientBuilder`]: settings in, a checked [`Client`] out.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::AtomicI64;
+use std::time::Duration;
+
+use reqwest::header::HeaderValue;
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::{Mutex, Semaphore};
+
+use crate::auth::{Credentials, SessionState};
+use crate::client::{Client, Inner};
+use crate::config::{ClientConfig, RetryPolicy};
+use crate::error::{Error, Result};
+use crate::id::OrganizationId;
+
+/// Builds a [`Client`]. Setters consume and return the builder; [`build`](Self::build)
+/// checks everything and names every bad setting.
+///
+/// ```
+/// use std::time::Duration;
+/// use photoshelter_client::{Client, RetryPolicy};
+///
+/// let client = Client::builder()
+///     .base_url("https://www.photoshelter.com")
+///     .api_key("K3y.abc_123")
+///     .access_token("oauth-access-token")
+///     .organization("O0000abcdefghijk".parse()?)
+///     .request_timeout(Duration::from_secs(30))
+///     .max_in_flight(4)
+///     .retry(RetryPolicy::default().max_attempts(3))
+///     .build()?;
+/// # let _ = client;
+/// assert!(Client::builder().api_key("k").build().is_err()); // no credentials
+/// # Ok::<(), photoshelter_client::Error>(())
+/// ```
+#[derive(Default, Clone)]
+pub struct ClientBuilder {
+    config: ClientConfig,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl ClientBuilder {
+    /// A builder starting from configuration data.
+    pub fn from_config(config: ClientConfig) -> Self {
+        Self { config }
+    }
+
+    /// The API host (default `https://www.photoshelter.com`); `/psapi/v3/…` is appended.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.config.base_url = url.into();
+        self
+    }
+    /// The API key, sent as `X-PS-Api-Key` on every call.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.config.api_key = Some(SecretString::from(key.into()));
+        self
+    }
+    /// Log in with e-mail and password (`mem/authenticate`, token mode).
+    pub fn credentials(mut self, email: impl Into<String>, password: impl Into<String>) -> Self {
+        self.config.email = Some(email.into());
+        self.config.password = Some(SecretString::from(password.into()));
+        self
+    }
+    /// Use an OAuth access token (`Authorization: Bearer`) instead of a login.
+    pub fn access_token(mut self, token: impl Into<String>) -> Self {
+        self.config.access_token = Some(SecretString::from(token.into()));
+        self
+    }
+    /// Act for this organisation (entered right after login).
+    pub fn organization(mut self, id: OrganizationId) -> Self {
+        self.config.organization_id = Some(id);
+        self
+    }
+    /// Time allowed to connect (`None`: no limit).
+    pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.config.connect_timeout = timeout.into();
+        self
+    }
+    /// Time allowed for a whole metadata call; transfers are bounded by
+    /// [`read_timeout`](Self::read_timeout) instead (`None`: no limit).
+    pub fn request_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.config.request_timeout = timeout.into();
+        self
+    }
+    /// Longest silence while reading a reply (`None`: no limit).
+    pub fn read_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.config.read_timeout = timeout.into();
+        self
+    }
+    /// How long idle pooled connections are kept (`None`: until the server closes them).
+    pub fn pool_idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.config.pool_idle_timeout = timeout.into();
+        self
+    }
+    /// The `User-Agent` header.
+    pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
+        self.config.user_agent = agent.into();
+        self
+    }
+    /// The most requests in flight at once, across all clones (at least 1, default 8).
+    /// A download holds its slot until its stream ends or is dropped.
+    pub fn max_in_flight(mut self, n: usize) -> Self {
+        self.config.max_in_flight = n;
+        self
+    }
+    /// How failed calls are retried.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.config.retry = policy;
+        self
+    }
+
+    /// Fills unset fields from the environment: `PHOTOSHELTER_BASE_URL`,
+    /// `PHOTOSHELTER_API_KEY`, `PHOTOSHELTER_EMAIL` + `PHOTOSHELTER_PASSWORD`,
+    /// `PHOTOSHELTER_ACCESS_TOKEN`, `PHOTOSHELTER_ORG_ID`.
+    ///
+    /// ```
+    /// let builder = photoshelter_client::Client::builder().from_env();
+    /// # let _ = builder;
+    /// ```
+    pub fn from_env(mut self) -> Self {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        if let Some(url) = var("PHOTOSHELTER_BASE_URL") {
+            self.config.base_url = url;
+        }
+        if self.config.api_key.is_none() {
+            self.config.api_key = var("PHOTOSHELTER_API_KEY").map(SecretString::from);
+        }
+        if self.config.email.is_none() && self.config.access_token.is_none() {
+            self.config.email = var("PHOTOSHELTER_EMAIL");
+            self.config.password = var("PHOTOSHELTER_PASSWORD").map(SecretString::from);
+            if self.config.email.is_none() {
+                self.config.access_token = var("PHOTOSHELTER_ACCESS_TOKEN").map(SecretString::from);
+            }
+        }
+        if self.config.organization_id.is_none() {
+            self.config.organization_id = var("PHOTOSHELTER_ORG_ID").and_then(|v| v.parse().ok());
+        }
+        self
+    }
+
+    /// Checks the settings and builds the client. Every bad setting is reported, as
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) naming the setting.
+    pub fn build(self) -> Result<Client> {
+        let c = self.config;
+        let mut problems: Vec<(&'static str, String)> = Vec::new();
+
+        let base = match url::Url::parse(&c.base_url) {
+            Ok(url) if !matches!(url.scheme(), "http" | "https") => {
+                problems.push((
+                    "base_url",
+                    format!("scheme `{}` is not http or https", url.scheme()),
+                ));
+                None
+            }
+            Ok(url) if !url.username().is_empty() || url.password().is_some() => {
+                problems.push((
+                    "base_url",
+                    "must not carry a user or password; use api_key and credentials".into(),
+                ));
+                None
+            }
+            Ok(url) if url.query().is_some() || url.fragment().is_some() => {
+                problems.push(("base_url", "must not have a query or fragment".into()));
+                None
+            }
+            Ok(url) => Some(url.as_str().trim_end_matches('/').to_owned()),
+            Err(e) => {
+                problems.push(("base_url", format!("`{}` is not a URL: {e}", c.base_url)));
+                None
+            }
+        };
+
+        let api_key = match &c.api_key {
+            None => {
+                problems.push(("api_key", "is required".into()));
+                None
+            }
+            Some(key) if key.expose_secret().trim().is_empty() => {
+                problems.push(("api_key", "is empty".into()));
+                None
+            }
+            Some(key) => match HeaderValue::from_str(key.expose_secret().trim()) {
+                Ok(mut v) => {
+                    v.set_sensitive(true);
+                    Some(v)
+                }
+                Err(_) => {
+                    problems.push((
+                        "api_key",
+                        "contains characters not allowed in an HTTP header".into(),
+                    ));
+                    None
+                }
+            },
+        };
+
+        let credentials = match (&c.email, &c.password, &c.access_token) {
+            (Some(_), Some(_), Some(_)) => {
+                problems.push((
+                    "access_token",
+                    "give either email and password or an access token, not both".into(),
+                ));
+                None
+            }
+            (Some(email), Some(password), None) if !email.trim().is_empty() => {
+                Some(Credentials::Password {
+                    email: email.trim().to_owned(),
+                    password: password.clone(),
+                })
+            }
+            (None, None, Some(token)) if !token.expose_secret().trim().is_empty() => {
+                Some(Credentials::Bearer(token.clone()))
+            }
+            (Some(_), None, _) => {
+                problems.push(("password", "is required with email".into()));
+                None
+            }
+            (None, Some(_), _) => {
+                problems.push(("email", "is required with password".into()));
+                None
+            }
+            _ => {
+                problems.push((
+                    "credentials",
+                    "give email and password, or an access token".into(),
+                ));
+                None
+            }
+        };
+
+        if c.max_in_flight == 0 {
+            problems.push(("max_in_flight", "must be at least 1".into()));
+        }
+
+        let mut http = reqwest::Client::builder()
+            .user_agent(c.user_agent.clone())
+            .tcp_nodelay(true)
+            // Custom auth headers would follow a redirect to another host; never follow.
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(c.pool_idle_timeout);
+        if let Some(t) = c.connect_timeout {
+            http = http.connect_timeout(t);
+        }
+        if let Some(t) = c.read_timeout {
+            http = http.read_timeout(t);
+        }
+        let http = match http.build() {
+            Ok(h) => Some(h),
+            Err(e) => {
+                problems.push(("user_agent", format!("HTTP client could not be built: {e}")));
+                None
+            }
+        };
+
+        let (Some(base), Some(api_key), Some(credentials), Some(http), true) =
+            (base, api_key, credentials, http, problems.is_empty())
+        else {
+            let field = problems
+                .iter()
+                .map(|(f, _)| *f)
+                .collect::<Vec<_>>()
+                .join(", ");
+            let message = problems
+                .iter()
+                .map(|(f, m)| format!("{f} {m}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            return Err(Error::invalid(field, message));
+        };
+
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                api_key,
+                credentials,
+                organization: c.organization_id,
+                request_timeout: c.request_timeout,
+                retry: c.retry,
+                permits: Arc::new(Semaphore::new(c.max_in_flight)),
+                session: Mutex::new(SessionState::default()),
+                clock_skew: AtomicI64::new(0),
+                account_tz: tokio::sync::OnceCell::new(),
+            }),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    #[test]
+    fn build_reports_every_bad_setting() {
+        let err = Client::builder()
+            .base_url("ftp://x")
+            .max_in_flight(0)
+            .build()
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        let text = err.to_string();
+        for field in ["base_url", "api_key", "credentials", "max_in_flight"] {
+            assert!(text.contains(field), "{text}");
+        }
+    }
+
+    #[test]
+    fn base_url_with_userinfo_is_refused() {
+        let err = Client::builder()
+            .base_url("https://me:secret@example.com")
+            .api_key("k")
+            .access_token("t")
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("base_url"));
+        assert!(!err.to_string().contains("secret"), "{err}");
+    }
+
+    #[test]
+    fn debug_of_client_and_builder_hides_secrets() {
+        let builder = Client::builder()
+            .api_key("APIKEY-abcdef")
+            .credentials("me@example.com", "PASSWORD-xyz");
+        let client = builder.clone().build().unwrap();
+        let oauth = Client::builder()
+            .api_key("APIKEY-abcdef")
+            .access_token("TOKEN-123")
+            .build()
+            .unwrap();
+        for text in [
+            format!("{builder:?}"),
+            format!("{client:?}"),
+            format!("{oauth:?}"),
+            format!("{:#?}", client),
+        ] {
+            for secret in ["APIKEY-abcdef", "PASSWORD-xyz", "TOKEN-123"] {
+                assert!(!text.contains(secret), "{secret} leaked in {text}");
+            }
+        }
+    }
+}
