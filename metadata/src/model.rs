@@ -1,6 +1,8 @@
 //! The record: [`AssetMetadata`], its [`Keywords`] and [`CustomFields`].
 
-use indexmap::{IndexMap, IndexSet};
+use std::collections::HashSet;
+
+use indexmap::IndexMap;
 
 use crate::date::DateCreated;
 use crate::error::{Error, Result};
@@ -219,7 +221,6 @@ impl AssetMetadata {
                 t.parse().map(Some)
             }
         }
-        let text = (!t.is_empty()).then(|| t.to_owned());
         match field {
             Field::Keywords => {
                 self.keywords.clear();
@@ -237,30 +238,42 @@ impl AssetMetadata {
             Field::Rating => self.rating = opt(t)?,
             Field::ModelReleaseStatus => self.model_release = opt(t)?,
             Field::PropertyReleaseStatus => self.property_release = opt(t)?,
-            Field::Title => self.title = text,
-            Field::Headline => self.headline = text,
-            Field::Description => self.description = text,
-            Field::CaptionWriter => self.caption_writer = text,
-            Field::Creator => self.creator = text,
-            Field::CreatorJobTitle => self.creator_job_title = text,
-            Field::CreditLine => self.credit_line = text,
-            Field::Source => self.source = text,
-            Field::CopyrightNotice => self.copyright_notice = text,
-            Field::RightsUsageTerms => self.rights_usage_terms = text,
-            Field::SpecialInstructions => self.special_instructions = text,
-            Field::JobId => self.job_id = text,
-            Field::Sublocation => self.sublocation = text,
-            Field::City => self.city = text,
-            Field::State => self.state = text,
-            Field::Country => self.country = text,
-            Field::CountryCode => self.country_code = text,
+            Field::Title => assign(&mut self.title, t),
+            Field::Headline => assign(&mut self.headline, t),
+            Field::Description => assign(&mut self.description, t),
+            Field::CaptionWriter => assign(&mut self.caption_writer, t),
+            Field::Creator => assign(&mut self.creator, t),
+            Field::CreatorJobTitle => assign(&mut self.creator_job_title, t),
+            Field::CreditLine => assign(&mut self.credit_line, t),
+            Field::Source => assign(&mut self.source, t),
+            Field::CopyrightNotice => assign(&mut self.copyright_notice, t),
+            Field::RightsUsageTerms => assign(&mut self.rights_usage_terms, t),
+            Field::SpecialInstructions => assign(&mut self.special_instructions, t),
+            Field::JobId => assign(&mut self.job_id, t),
+            Field::Sublocation => assign(&mut self.sublocation, t),
+            Field::City => assign(&mut self.city, t),
+            Field::State => assign(&mut self.state, t),
+            Field::Country => assign(&mut self.country, t),
+            Field::CountryCode => assign(&mut self.country_code, t),
         }
         Ok(())
     }
 
     /// Clears `field`.
     pub fn clear(&mut self, field: Field) {
-        self.copy_from(&AssetMetadata::default(), field);
+        match field {
+            Field::Keywords => self.keywords.clear(),
+            Field::CopyrightStatus => self.copyright_status = None,
+            Field::DateCreated => self.date_created = None,
+            Field::Rating => self.rating = None,
+            Field::ModelReleaseStatus => self.model_release = None,
+            Field::PropertyReleaseStatus => self.property_release = None,
+            f => {
+                if let Some(slot) = self.text_mut(f) {
+                    *slot = None;
+                }
+            }
+        }
     }
 
     /// Replaces `field` with the value it has in `other`.
@@ -330,8 +343,20 @@ impl AssetMetadata {
     }
 }
 
+/// Sets a text slot from a trimmed value, reusing the slot's buffer.
+fn assign(slot: &mut Option<String>, t: &str) {
+    match slot {
+        _ if t.is_empty() => *slot = None,
+        Some(s) => {
+            s.clear();
+            s.push_str(t);
+        }
+        None => *slot = Some(t.to_owned()),
+    }
+}
+
 /// One record of a manifest (a CSV row, an XML record element).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ManifestRecord {
     /// The file key, trimmed, with `\` turned into `/` and leading `./` removed.
@@ -346,7 +371,11 @@ pub struct ManifestRecord {
 
 /// Trims, turns `\` into `/` and drops leading `./`.
 pub(crate) fn normalize_key(key: &str) -> String {
-    let mut k = key.trim().replace('\\', "/");
+    let key = key.trim();
+    if !key.contains('\\') && !key.starts_with("./") {
+        return key.to_owned();
+    }
+    let mut k = key.replace('\\', "/");
     while let Some(rest) = k.strip_prefix("./") {
         k = rest.to_owned();
     }
@@ -386,8 +415,31 @@ pub(crate) fn split_keywords(text: &str, sep: KeywordSeparator) -> impl Iterator
 /// assert!(k.push(" dawn "));
 /// assert_eq!(k.join(", "), "sea, boat, dawn");
 /// ```
-#[derive(Debug, Clone, Default, Eq)]
-pub struct Keywords(IndexSet<String>);
+#[derive(Clone, Default)]
+pub struct Keywords {
+    list: Vec<String>,
+    /// Built once the list is long enough that a linear scan would cost more than hashing
+    /// (a hostile cell of 500,000 keywords stays linear in time).
+    index: Option<HashSet<String>>,
+}
+
+/// Up to this many keywords, duplicates are found by a scan (photos carry a handful).
+const SCAN_LIMIT: usize = 32;
+
+impl PartialEq for Keywords {
+    /// Order matters.
+    fn eq(&self, other: &Self) -> bool {
+        self.list == other.list
+    }
+}
+
+impl Eq for Keywords {}
+
+impl std::fmt::Debug for Keywords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(&self.list).finish()
+    }
+}
 
 impl Keywords {
     /// No keywords.
@@ -398,10 +450,16 @@ impl Keywords {
     /// Adds a keyword at the end (trimmed); `false` if it was empty or already present.
     pub fn push(&mut self, keyword: impl AsRef<str>) -> bool {
         let k = keyword.as_ref().trim();
-        if k.is_empty() || self.0.contains(k) {
+        if k.is_empty() || self.contains(k) {
             return false;
         }
-        self.0.insert(k.to_owned())
+        if let Some(index) = &mut self.index {
+            index.insert(k.to_owned());
+        } else if self.list.len() >= SCAN_LIMIT {
+            self.index = Some(self.list.iter().cloned().chain([k.to_owned()]).collect());
+        }
+        self.list.push(k.to_owned());
+        true
     }
 
     /// Adds keywords at the end, skipping duplicates.
@@ -417,51 +475,48 @@ impl Keywords {
 
     /// Removes a keyword, keeping the order of the rest; `false` if absent.
     pub fn remove(&mut self, keyword: &str) -> bool {
-        self.0.shift_remove(keyword)
+        let Some(at) = self.list.iter().position(|k| k == keyword) else {
+            return false;
+        };
+        self.list.remove(at);
+        if let Some(index) = &mut self.index {
+            index.remove(keyword);
+        }
+        true
     }
 
     /// Whether `keyword` is present.
     pub fn contains(&self, keyword: &str) -> bool {
-        self.0.contains(keyword)
+        match &self.index {
+            Some(index) => index.contains(keyword),
+            None => self.list.iter().any(|k| k == keyword),
+        }
     }
 
     /// The keywords in order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
-        self.0.iter().map(String::as_str)
+        self.list.iter().map(String::as_str)
     }
 
     /// How many.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.list.len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.list.is_empty()
     }
 
     /// Removes all.
     pub fn clear(&mut self) {
-        self.0.clear();
+        self.list.clear();
+        self.index = None;
     }
 
     /// The keywords joined with `sep`.
     pub fn join(&self, sep: &str) -> String {
-        let mut out = String::new();
-        for (i, k) in self.iter().enumerate() {
-            if i > 0 {
-                out.push_str(sep);
-            }
-            out.push_str(k);
-        }
-        out
-    }
-}
-
-impl PartialEq for Keywords {
-    /// Order matters.
-    fn eq(&self, other: &Self) -> bool {
-        self.0.len() == other.0.len() && self.iter().eq(other.iter())
+        self.list.join(sep)
     }
 }
 
@@ -475,10 +530,10 @@ impl<S: AsRef<str>> FromIterator<S> for Keywords {
 
 impl<'a> IntoIterator for &'a Keywords {
     type Item = &'a str;
-    type IntoIter = std::iter::Map<indexmap::set::Iter<'a, String>, fn(&String) -> &str>;
+    type IntoIter = std::iter::Map<std::slice::Iter<'a, String>, fn(&String) -> &str>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.0.iter().map(String::as_str)
+        self.list.iter().map(String::as_str)
     }
 }
 
@@ -565,6 +620,18 @@ impl CustomFields {
         value: impl Into<FieldValue>,
     ) -> Option<FieldValue> {
         self.0.insert(name.into(), value.into())
+    }
+
+    /// Removes every field, keeping the allocated capacity.
+    pub(crate) fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    /// Sets a field only if it is absent (one lookup).
+    pub(crate) fn insert_if_absent(&mut self, name: &str, value: impl Into<FieldValue>) {
+        self.0
+            .entry(name.to_owned())
+            .or_insert_with(|| value.into());
     }
 
     /// The value of a field.
@@ -662,6 +729,22 @@ mod tests {
         assert_eq!(got, ["a", "b , c"]);
         let got: Vec<_> = split_keywords("a, b", KeywordSeparator::Char(';')).collect();
         assert_eq!(got, ["a, b"]);
+    }
+
+    #[test]
+    fn many_keywords_stay_deduplicated_past_the_scan_limit() {
+        let mut k = Keywords::new();
+        for i in 0..200 {
+            assert!(k.push(format!("k{i}")));
+        }
+        for i in (0..200).rev() {
+            assert!(!k.push(format!("k{i}")));
+        }
+        assert!(k.remove("k150"));
+        assert!(!k.contains("k150"));
+        assert!(k.push("k150"));
+        assert_eq!(k.len(), 200);
+        assert_eq!(k.iter().last(), Some("k150"));
     }
 
     #[test]

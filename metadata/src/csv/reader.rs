@@ -1,6 +1,7 @@
 //! [`MappingBuilder`] and [`ManifestReader`]: stream a CSV manifest as [`ManifestRecord`]s.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
@@ -11,7 +12,9 @@ use super::field_map::{Column, FieldMap};
 use super::text::{Encoding, decode, sniff};
 use crate::error::{Error, Position, Result, clip};
 use crate::field::Field;
-use crate::model::{AssetMetadata, KeywordSeparator, ManifestRecord, normalize_key};
+use crate::model::{
+    AssetMetadata, KeywordSeparator, ManifestRecord, normalize_key, split_keywords,
+};
 
 /// What to do with a column the [`FieldMap`] does not know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -467,21 +470,42 @@ impl<R: Read> ManifestReader<R> {
         Ok(())
     }
 
-    fn next_record(&mut self) -> Option<Result<ManifestRecord>> {
+    /// Reads the next row into `record`, reusing its buffers (the fastest way to stream a
+    /// large manifest, as `csv::Reader::read_byte_record` is for raw rows). Returns
+    /// `Ok(false)` at the end. After an error in one row's values the next call goes on with
+    /// the next row; after a malformed file or an I/O error it returns `Ok(false)`.
+    ///
+    /// ```
+    /// use asset_metadata::csv::MappingBuilder;
+    /// use asset_metadata::ManifestRecord;
+    ///
+    /// let mut rows = MappingBuilder::new().from_reader("file,title\na.jpg,A\nb.jpg,B\n".as_bytes())?;
+    /// let mut rec = ManifestRecord::default();
+    /// let mut titles = Vec::new();
+    /// while rows.read_record(&mut rec)? {
+    ///     titles.push(rec.metadata.title.clone().unwrap_or_default());
+    /// }
+    /// assert_eq!(titles, ["A", "B"]);
+    /// # Ok::<(), asset_metadata::Error>(())
+    /// ```
+    pub fn read_record(&mut self, record: &mut ManifestRecord) -> Result<bool> {
+        if self.done {
+            return Ok(false);
+        }
         let mut raw = std::mem::take(&mut self.raw);
         let out = loop {
-            let pos = self.base();
+            let pos = Position::new();
             match self.read_raw(&mut raw, &pos) {
-                Err(e) => break Some(Err(e)),
+                Err(e) => break Err(e.at(&self.base())),
                 Ok(false) => {
                     self.done = true;
-                    break None;
+                    break Ok(false);
                 }
                 // Rows of nothing but delimiters are skipped, like blank lines.
                 Ok(true) if raw.iter().all(<[u8]>::is_empty) => continue,
                 Ok(true) => {
                     self.records += 1;
-                    break Some(self.map_record(&raw));
+                    break self.map_record(&raw, record).map(|()| true);
                 }
             }
         };
@@ -489,12 +513,25 @@ impl<R: Read> ManifestReader<R> {
         out
     }
 
-    fn map_record(&mut self, raw: &ByteRecord) -> Result<ManifestRecord> {
+    /// Where a record is, built only when there is an error to report.
+    fn record_pos(&self, line: u64) -> Position {
+        self.base().with_line(line).with_record(self.records)
+    }
+
+    fn column_pos(&self, line: u64, i: usize) -> Position {
+        let p = self.record_pos(line).with_column(self.headers[i].as_str());
+        match &self.plan[i] {
+            Column::Field(f) => p.with_field(f.name()),
+            Column::TimeCreated => p.with_field(Field::DateCreated.name()),
+            _ => p,
+        }
+    }
+
+    fn map_record(&mut self, raw: &ByteRecord, out: &mut ManifestRecord) -> Result<()> {
         let line = raw.position().map_or(0, csv::Position::line);
-        let pos = self.base().with_line(line).with_record(self.records);
         if raw.len() > self.plan.len() && raw.iter().skip(self.plan.len()).any(|c| !c.is_empty()) {
             return Err(Error::Csv {
-                pos: Box::new(pos),
+                pos: Box::new(self.record_pos(line)),
                 message: format!(
                     "record has {} fields but the header has {}",
                     raw.len(),
@@ -502,7 +539,11 @@ impl<R: Read> ManifestReader<R> {
                 ),
             });
         }
-        let mut meta = AssetMetadata::default();
+        let meta = &mut out.metadata;
+        meta.keywords.clear();
+        meta.custom.clear();
+        // Fields set by this row; the rest are cleared at the end (buffers are reused).
+        let mut set: u32 = 0;
         let mut key = None;
         let mut time: Option<(String, usize)> = None;
         for (i, cell) in raw.iter().enumerate().take(self.plan.len()) {
@@ -510,79 +551,78 @@ impl<R: Read> ManifestReader<R> {
             if *column == Column::Ignore || cell.is_empty() {
                 continue;
             }
-            let header = &self.headers[i];
-            let col_pos = || {
-                let p = pos.clone().with_column(header.as_str());
-                match column {
-                    Column::Field(f) => p.with_field(f.name()),
-                    Column::TimeCreated => p.with_field(Field::DateCreated.name()),
-                    _ => p,
-                }
-            };
-            self.check_size(cell, &col_pos())?;
-            let text = decode(cell, self.opts.encoding).map_err(|e| e.at(&col_pos()))?;
+            if cell.len() > self.opts.max_field_bytes {
+                return Err(Error::Limit {
+                    pos: Box::new(self.column_pos(line, i)),
+                    what: format!("field of {} bytes", cell.len()),
+                    limit: self.opts.max_field_bytes,
+                });
+            }
+            let text =
+                decode(cell, self.opts.encoding).map_err(|e| e.at(&self.column_pos(line, i)))?;
             let value = if self.opts.trim { text.trim() } else { &text };
             if value.is_empty() {
                 continue;
             }
             match column {
                 Column::Key => key = Some(normalize_key(value)),
+                // Keyword columns add up (exiftool exports both IPTC:Keywords and
+                // XMP-dc:Subject).
+                Column::Field(Field::Keywords) => {
+                    for k in split_keywords(value, self.opts.keyword_separator) {
+                        meta.keywords.push(k);
+                    }
+                }
+                // Otherwise the first non-empty column of a field wins.
                 Column::Field(f) => {
-                    // The first non-empty column wins; keyword columns add up.
-                    if *f == Field::Keywords {
-                        let mut extra = AssetMetadata::default();
-                        extra
-                            .set_trimmed(*f, value, self.opts.keyword_separator)
-                            .map_err(|e| e.at(&col_pos()))?;
-                        meta.keywords.extend(extra.keywords.iter());
-                    } else if !meta.is_set(*f) {
+                    let bit = 1u32 << (*f as u32);
+                    if set & bit == 0 {
                         meta.set_trimmed(*f, value, self.opts.keyword_separator)
-                            .map_err(|e| e.at(&col_pos()))?;
+                            .map_err(|e| e.at(&self.column_pos(line, i)))?;
+                        set |= bit;
                     }
                 }
                 Column::TimeCreated => time = Some((value.to_owned(), i)),
-                Column::Custom(name) => {
-                    if !meta.custom.contains(name) {
-                        meta.custom.insert(name.as_str(), value);
-                    }
-                }
+                Column::Custom(name) => meta.custom.insert_if_absent(name, value),
                 Column::Ignore => {}
             }
         }
-        if let Some((t, i)) = time {
-            let header = &self.headers[i];
-            combine_time(&mut meta, &t, header).map_err(|e| {
-                e.at(&pos
-                    .clone()
-                    .with_column(header.as_str())
-                    .with_field(Field::DateCreated.name()))
-            })?;
+        for f in Field::ALL {
+            if f != Field::Keywords && set & (1u32 << (f as u32)) == 0 {
+                meta.clear(f);
+            }
         }
-        let key_pos = || pos.clone().with_column(self.headers[self.key_idx].as_str());
+        if let Some((t, i)) = time {
+            combine_time(meta, &t, &self.headers[i])
+                .map_err(|e| e.at(&self.column_pos(line, i)))?;
+        }
         let key = match key {
             Some(k) if !k.is_empty() => k,
             _ => {
                 return Err(Error::EmptyKey {
-                    pos: Box::new(key_pos()),
+                    pos: Box::new(self.column_pos(line, self.key_idx)),
                 });
             }
         };
         if self.opts.check_duplicates {
-            if let Some(first) = self.seen.get(&key) {
-                return Err(Error::DuplicateKey {
-                    pos: Box::new(key_pos()),
-                    key: clip(&key),
-                    first: format!("line {first}"),
-                });
+            match self.seen.entry(key.clone()) {
+                Entry::Occupied(first) => {
+                    let first = *first.get();
+                    return Err(Error::DuplicateKey {
+                        pos: Box::new(self.column_pos(line, self.key_idx)),
+                        key: clip(&key),
+                        first: format!("line {first}"),
+                    });
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(line);
+                }
             }
-            self.seen.insert(key.clone(), line);
         }
-        Ok(ManifestRecord {
-            key,
-            metadata: meta,
-            line,
-            record: self.records,
-        })
+        out.key = key;
+        out.line = line;
+        out.record = self.records;
+        Ok(())
     }
 }
 
@@ -610,9 +650,11 @@ impl<R: Read> Iterator for ManifestReader<R> {
     type Item = Result<ManifestRecord>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
+        let mut record = ManifestRecord::default();
+        match self.read_record(&mut record) {
+            Ok(true) => Some(Ok(record)),
+            Ok(false) => None,
+            Err(e) => Some(Err(e)),
         }
-        self.next_record()
     }
 }

@@ -1,0 +1,80 @@
+//! A 100,000-row CSV manifest mapped to `AssetMetadata`, against reading the same bytes as
+//! raw `csv::ByteRecord`s (the floor: parsing alone). Report the ratio raw / mapped. On a
+//! busy machine prefer `cargo run --release -p asset-metadata --example manifest_ratio`,
+//! which interleaves the runs.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use asset_metadata::csv::MappingBuilder;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+
+const ROWS: usize = 100_000;
+
+fn manifest() -> Vec<u8> {
+    let mut out = String::from(
+        "SourceFile,Title,Description,Keywords,Creator,City,Country,Date Created,Rating,Client Code\n",
+    );
+    for i in 0..ROWS {
+        out.push_str(&format!(
+            "shoot/{:03}/IMG_{i:06}.jpg,Harbour {i},\"Boats and nets on the river, morning {i}\",\
+             \"sea; boat; dawn; Porto; tag{}\",Ana Lima,Porto,Portugal,2023:05:01 06:{:02}:00,{},ACME-{}\n",
+            i / 1000,
+            i % 50,
+            i % 60,
+            i % 6,
+            i % 97
+        ));
+    }
+    out.into_bytes()
+}
+
+fn bench(c: &mut Criterion) {
+    let data = manifest();
+    let mut group = c.benchmark_group("csv_manifest_100k");
+    group.throughput(Throughput::Elements(ROWS as u64));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(15));
+    group.bench_function("raw_byte_records", |b| {
+        b.iter(|| {
+            let mut rdr = csv::ReaderBuilder::new().from_reader(black_box(&data[..]));
+            let mut rec = csv::ByteRecord::new();
+            let mut n = 0usize;
+            while rdr.read_byte_record(&mut rec).unwrap() {
+                n += rec.len();
+            }
+            n
+        });
+    });
+    group.bench_function("mapped_asset_metadata", |b| {
+        b.iter(|| {
+            let rows = MappingBuilder::new()
+                .from_reader(black_box(&data[..]))
+                .unwrap();
+            let mut n = 0usize;
+            for row in rows {
+                n += row.unwrap().metadata.keywords.len();
+            }
+            n
+        });
+    });
+    group.bench_function("mapped_read_record_reuse", |b| {
+        b.iter(|| {
+            let mut rows = MappingBuilder::new()
+                .from_reader(black_box(&data[..]))
+                .unwrap();
+            let mut rec = asset_metadata::ManifestRecord::default();
+            let mut n = 0usize;
+            while rows.read_record(&mut rec).unwrap() {
+                n += rec.metadata.keywords.len();
+            }
+            n
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

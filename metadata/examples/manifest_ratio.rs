@@ -1,0 +1,115 @@
+//! Interleaved timing of the 100,000-row manifest benchmark: raw `csv::ByteRecord`s and
+//! mapped `AssetMetadata` runs alternate, so a busy machine slows both alike. Prints the
+//! medians and the ratio raw / mapped (the target is at least 0.5).
+//!
+//!     cargo run --release -p asset-metadata --example manifest_ratio [rounds]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::error::Error;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use asset_metadata::csv::MappingBuilder;
+
+const ROWS: usize = 100_000;
+
+/// The same manifest as `benches/manifest.rs`.
+fn manifest() -> Vec<u8> {
+    let mut out = String::from(
+        "SourceFile,Title,Description,Keywords,Creator,City,Country,Date Created,Rating,Client Code\n",
+    );
+    for i in 0..ROWS {
+        out.push_str(&format!(
+            "shoot/{:03}/IMG_{i:06}.jpg,Harbour {i},\"Boats and nets on the river, morning {i}\",\
+             \"sea; boat; dawn; Porto; tag{}\",Ana Lima,Porto,Portugal,2023:05:01 06:{:02}:00,{},ACME-{}\n",
+            i / 1000,
+            i % 50,
+            i % 60,
+            i % 6,
+            i % 97
+        ));
+    }
+    out.into_bytes()
+}
+
+fn raw(data: &[u8]) -> Result<usize, Box<dyn Error>> {
+    let mut rdr = csv::ReaderBuilder::new().from_reader(data);
+    let mut rec = csv::ByteRecord::new();
+    let mut n = 0;
+    while rdr.read_byte_record(&mut rec)? {
+        n += rec.len();
+    }
+    Ok(n)
+}
+
+fn mapped(data: &[u8]) -> Result<usize, Box<dyn Error>> {
+    let mut n = 0;
+    for row in MappingBuilder::new().from_reader(data)? {
+        n += row?.metadata.keywords.len();
+    }
+    Ok(n)
+}
+
+fn mapped_reusing(data: &[u8]) -> Result<usize, Box<dyn Error>> {
+    let mut rows = MappingBuilder::new().from_reader(data)?;
+    let mut rec = asset_metadata::ManifestRecord::default();
+    let mut n = 0;
+    while rows.read_record(&mut rec)? {
+        n += rec.metadata.keywords.len();
+    }
+    Ok(n)
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn run() -> Result<(), Box<dyn Error>> {
+    let rounds: usize = std::env::args()
+        .nth(1)
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(15);
+    let data = manifest();
+    let (mut r, mut m, mut u) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let t = Instant::now();
+        black_box(raw(black_box(&data))?);
+        r.push(t.elapsed());
+        let t = Instant::now();
+        black_box(mapped(black_box(&data))?);
+        m.push(t.elapsed());
+        let t = Instant::now();
+        black_box(mapped_reusing(black_box(&data))?);
+        u.push(t.elapsed());
+    }
+    let (r, m, u) = (median(r), median(m), median(u));
+    let rate = |d: Duration| ROWS as f64 / d.as_secs_f64();
+    println!(
+        "{ROWS} rows, {} bytes, median of {rounds} interleaved rounds:",
+        data.len()
+    );
+    println!(
+        "  raw csv::ByteRecord           {r:>12.2?}  {:>9.0} rows/s",
+        rate(r)
+    );
+    println!(
+        "  mapped, iterator              {m:>12.2?}  {:>9.0} rows/s  ratio raw/mapped {:.2}",
+        rate(m),
+        r.as_secs_f64() / m.as_secs_f64()
+    );
+    println!(
+        "  mapped, read_record (reuse)   {u:>12.2?}  {:>9.0} rows/s  ratio raw/mapped {:.2}",
+        rate(u),
+        r.as_secs_f64() / u.as_secs_f64()
+    );
+    Ok(())
+}
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
