@@ -1,9 +1,9 @@
-//! Fault decorators for tests: wrap any [`RemoteFs`] to cut streams ([`CutStream`]), fail
+//! Fault decorators for tests: wrap any [`RemoteFs`](crate::RemoteFs) to cut streams ([`CutStream`]), fail
 //! calls ([`FailNth`]) or slow calls down ([`Latency`]).
 //!
 //! They are ordinary public types, not `cfg(test)`, so that code built on this crate can
 //! prove its retry and resume logic against the same faults. Each wraps a concrete backend
-//! or an `Arc<dyn RemoteFs>`, and is itself a [`RemoteFs`] (so it can be wrapped again and
+//! or an `Arc<dyn RemoteFs>`, and is itself a [`RemoteFs`](crate::RemoteFs) (so it can be wrapped again and
 //! used as `Arc<dyn RemoteFs>`).
 //!
 //! ```

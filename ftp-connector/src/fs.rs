@@ -155,6 +155,25 @@ impl Checksum {
 ///
 /// Every method may be called concurrently; backends bound their own concurrency
 /// (connection pools) and say so in [`Capabilities::max_concurrency`].
+///
+/// # Where backends differ
+///
+/// Branch on [`RemoteFs::capabilities`] rather than on the backend; in short:
+///
+/// | | `MemoryFs` | `LocalFs` | `FtpFs` | `SftpFs` |
+/// |---|---|---|---|---|
+/// | mtime precision | nanosecond | nanosecond | second (MLSD/MDTM); down to a day from `LIST` | second |
+/// | `set_modified` | yes | yes | where the server offers `MFMT` | yes (`SETSTAT`) |
+/// | `read` from an offset | yes | yes | where the server offers `REST STREAM` | yes |
+/// | `write` resumed | yes | yes | `REST`/`APPE` where offered | yes |
+/// | `rename` over a file | atomic | atomic | `RNFR`/`RNTO` | atomic with `posix-rename@openssh.com` |
+/// | `checksum` | SHA-256 | SHA-256 (reads the file locally) | no | no |
+/// | symbolic links | none | reported; followed only inside the root | as the server lists them | reported (`LSTAT`), not followed |
+///
+/// Every backend reports a missing path as
+/// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound), yields unusable listed names as
+/// [`Error::InvalidName`] items, and never leaves a partial target after a failed atomic
+/// write; the [conformance suite](crate#testing) checks this for each of them.
 #[async_trait]
 pub trait RemoteFs: Debug + Send + Sync + 'static {
     /// What this backend can do.

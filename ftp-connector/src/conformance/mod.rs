@@ -469,7 +469,7 @@ macro_rules! conformance_tests {
             async fn $case() {
                 let fixture = $crate::conformance::IntoFixture::into_fixture($fixture().await);
                 let Some(fixture) = fixture else {
-                    $crate::conformance::skip_unconfigured(stringify!($case));
+                    $crate::conformance::skip_unconfigured(module_path!(), stringify!($case));
                     return;
                 };
                 let run = $crate::conformance::$case(&fixture);
@@ -490,7 +490,8 @@ macro_rules! conformance_tests {
 
 /// Says on stderr that a case was skipped because its fixture function returned `None`.
 #[doc(hidden)]
-pub fn skip_unconfigured(case: &str) {
-    let line = format!("conformance {case}: SKIPPED: no fixture (server not configured)\n");
+pub fn skip_unconfigured(module: &str, case: &str) {
+    let line =
+        format!("conformance[{module}] {case}: SKIPPED: no fixture (server not configured)\n");
     let _ = std::io::stderr().write_all(line.as_bytes());
 }
