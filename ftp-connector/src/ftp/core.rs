@@ -1,5 +1,5 @@
-//! One logged-in control connection ([`Conn`]) and the mapping of FTP failures onto the
-//! crate's [`Error`], decided here once for the whole backend.
+//! One logged-in control connection ([`Conn`]; opened in `connect.rs`) and the mapping of
+//! FTP failures onto the crate's [`Error`], decided here once for the whole backend.
 //!
 //! Every command runs under the reply timeout. A connection whose control channel may be
 //! out of step (a timeout, an I/O error, a `421`, a transfer not finished) is marked
@@ -9,17 +9,13 @@ use std::future::Future;
 use std::io;
 use std::time::{Duration, Instant};
 
-use secrecy::{ExposeSecret, SecretString};
 use suppaftp::tokio::{AsyncRustlsFtpStream, AsyncRustlsStream, TransferStream};
-use suppaftp::types::{FileType, Response};
-use suppaftp::{Encoding, FtpError, FtpResult, Mode, Status, Utf8Encoding};
-use tokio::net::TcpStream;
+use suppaftp::types::Response;
+use suppaftp::{FtpError, FtpResult, Mode, Status};
 
-use super::config::{FtpConfig, Security};
 use super::parse::{self, Features};
-use crate::config::DataMode;
 use crate::entry::Modified;
-use crate::error::{Error, ErrorKind, Operation, Result};
+use crate::error::{Error, ErrorKind, Operation};
 
 /// The suppaftp client type. It serves plain FTP too: TLS is only used once set up.
 pub(super) type Ftp = AsyncRustlsFtpStream;
@@ -201,37 +197,6 @@ pub(super) enum DataCmd {
     List,
 }
 
-/// The password placeholder suppaftp sees (and logs at trace level); [`LoginEncoding`]
-/// puts the real password on the wire instead.
-const PASS_PLACEHOLDER: &str = "<password>";
-
-/// A UTF-8 encoding that swaps the password in for [`PASS_PLACEHOLDER`] as the `PASS`
-/// line is encoded, so that the password never reaches suppaftp's logs. Installed only
-/// for the login.
-struct LoginEncoding(SecretString);
-
-impl std::fmt::Debug for LoginEncoding {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("LoginEncoding")
-    }
-}
-
-impl Encoding for LoginEncoding {
-    fn decode(&self, bytes: &[u8]) -> String {
-        Utf8Encoding.decode(bytes)
-    }
-
-    fn encode(&self, text: &str) -> io::Result<Vec<u8>> {
-        let line = text.strip_suffix("\r\n").unwrap_or(text);
-        if line.strip_prefix("PASS ") == Some(PASS_PLACEHOLDER) {
-            let mut out = format!("PASS {}", self.0.expose_secret()).into_bytes();
-            out.extend_from_slice(&text.as_bytes()[line.len()..]);
-            return Ok(out);
-        }
-        Utf8Encoding.encode(text)
-    }
-}
-
 /// One logged-in control connection in binary mode.
 pub(super) struct Conn {
     ftp: Ftp,
@@ -255,141 +220,15 @@ impl std::fmt::Debug for Conn {
 }
 
 impl Conn {
-    /// Connects, secures (FTPS), logs in, switches to binary mode and sets the data mode,
-    /// all within the connect timeout. A connection that breaks while being set up (a
-    /// reset, a TLS handshake that fails on garbage) is tried once more; timeouts, refused
-    /// logins and untrusted certificates are not.
-    pub(super) async fn open(cfg: &FtpConfig, epsv: bool, utf8: bool) -> Result<Conn> {
-        match Self::open_once(cfg, epsv, utf8).await {
-            Err(e @ Error::Connection { .. }) => {
-                tracing::debug!(error = %e, "connection failed while being set up; trying again");
-                Self::open_once(cfg, epsv, utf8).await
-            }
-            r => r,
-        }
-    }
-
-    async fn open_once(cfg: &FtpConfig, epsv: bool, utf8: bool) -> Result<Conn> {
-        let limit = cfg.timeouts.connect;
-        match tokio::time::timeout(limit, Self::open_inner(cfg, epsv, utf8)).await {
-            Ok(r) => r,
-            Err(_) => Err(Error::Timeout {
-                op: Operation::Connect,
-                path: String::new(),
-                after: limit,
-            }),
-        }
-    }
-
-    async fn open_inner(cfg: &FtpConfig, epsv: bool, utf8: bool) -> Result<Conn> {
-        let connect_err = |message: String, source: Option<FtpError>| Error::Connection {
-            op: Operation::Connect,
-            endpoint: cfg.endpoint.clone(),
-            message,
-            source: source.map(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>),
-        };
-        let tcp_err = |e: io::Error| connect_err(e.to_string(), Some(FtpError::ConnectionError(e)));
-        let at_connect = |e: FtpError| connect_error(cfg, e);
-        let mut ftp = match cfg.security {
-            Security::Plain => {
-                let tcp = connect_tcp(&cfg.host, cfg.port).await.map_err(tcp_err)?;
-                Ftp::connect_with_stream(tcp).await.map_err(at_connect)?
-            }
-            #[cfg(feature = "ftps")]
-            Security::Explicit => {
-                let tls = tls_setup(cfg)?;
-                let tcp = connect_tcp(&cfg.host, cfg.port).await.map_err(tcp_err)?;
-                Ftp::connect_with_stream(tcp)
-                    .await
-                    .map_err(at_connect)?
-                    .into_secure(tls.connector(), &tls.server_name)
-                    .await
-                    .map_err(at_connect)?
-            }
-            #[cfg(feature = "ftps")]
-            Security::Implicit => {
-                let tls = tls_setup(cfg)?;
-                // suppaftp opens the socket itself for implicit TLS: give it the addresses.
-                let addrs: Vec<std::net::SocketAddr> =
-                    tokio::net::lookup_host((cfg.host.as_str(), cfg.port))
-                        .await
-                        .map_err(tcp_err)?
-                        .collect();
-                let mut ftp = Ftp::connect_secure_implicit(
-                    addrs.as_slice(),
-                    tls.connector(),
-                    &tls.server_name,
-                )
-                .await
-                .map_err(at_connect)?;
-                let _ = ftp.get_ref().await.set_nodelay(true);
-                // suppaftp does not protect the data channel on its own in implicit mode.
-                ftp.custom_command("PBSZ 0", &[Status::CommandOk])
-                    .await
-                    .map_err(at_connect)?;
-                ftp.custom_command("PROT P", &[Status::CommandOk])
-                    .await
-                    .map_err(at_connect)?;
-                ftp
-            }
-            #[cfg(not(feature = "ftps"))]
-            _ => return Err(Error::config("url", "FTPS needs the `ftps` feature")),
-        };
-
-        ftp.set_encoding(LoginEncoding(cfg.password.clone())).await;
-        let login = ftp.login(cfg.user.as_str(), PASS_PLACEHOLDER).await;
-        ftp.set_encoding(Utf8Encoding).await;
-        login.map_err(|e| match e {
-            FtpError::UnexpectedResponse(r) if matches!(reply_code(&r), 530 | 430 | 332) => {
-                Error::Auth {
-                    endpoint: cfg.endpoint.clone(),
-                    user: cfg.user.clone(),
-                    message: reply_text(&r),
-                }
-            }
-            e => connect_error(cfg, e),
-        })?;
-        // suppaftp starts in ASCII mode, which rewrites line ends: never use it.
-        ftp.transfer_type(FileType::Binary)
-            .await
-            .map_err(at_connect)?;
-        if utf8 {
-            utf8_on(&mut ftp).await;
-        }
-        let data_timeout = cfg.timeouts.connect;
-        ftp = match cfg.data_mode {
-            DataMode::Active => ftp.active_mode(data_timeout),
-            DataMode::Passive => {
-                ftp.set_mode(if epsv {
-                    Mode::ExtendedPassive
-                } else {
-                    Mode::Passive
-                });
-                ftp
-            }
-        };
-        // Connect data sockets to the control connection's peer, whatever address PASV
-        // names: servers behind NAT announce private addresses, and a hostile server could
-        // point the client at a third host.
-        ftp.set_passive_nat_workaround(true);
-        ftp = ftp.passive_stream_builder(move |addr| {
-            Box::pin(async move {
-                match tokio::time::timeout(data_timeout, TcpStream::connect(addr)).await {
-                    Ok(r) => r.map_err(FtpError::ConnectionError),
-                    Err(_) => Err(FtpError::ConnectionError(io::Error::new(
-                        io::ErrorKind::TimedOut,
-                        "data connection not accepted in time",
-                    ))),
-                }
-            })
-        });
-        Ok(Conn {
+    /// A connection just logged in (see `connect.rs`).
+    pub(super) fn new(ftp: Ftp, reply: Duration, epsv: bool) -> Conn {
+        Conn {
             ftp,
-            reply: cfg.reply_timeout(),
+            reply,
             healthy: true,
             last_used: Instant::now(),
-            epsv: epsv && cfg.data_mode == DataMode::Passive,
-        })
+            epsv,
+        }
     }
 
     /// `NOOP`: is the connection still alive?
@@ -574,50 +413,9 @@ impl Conn {
 
 /// Some servers (IIS, FileZilla) switch to UTF-8 names only when asked; a refusal
 /// changes nothing.
-async fn utf8_on(ftp: &mut Ftp) {
+pub(super) async fn utf8_on(ftp: &mut Ftp) {
     let ok = [Status::CommandOk, Status::CommandNotImplemented];
     let _ = ftp.custom_command("OPTS UTF8 ON", &ok).await;
-}
-
-#[cfg(feature = "ftps")]
-fn tls_setup(cfg: &FtpConfig) -> Result<&super::tls::TlsSetup> {
-    cfg.tls
-        .as_ref()
-        .ok_or_else(|| Error::config("tls", "FTPS without TLS settings"))
-}
-
-/// A failure while connecting: certificate problems are [`Error::Untrusted`], the rest
-/// [`Error::Connection`] or a mapped reply.
-fn connect_error(cfg: &FtpConfig, e: FtpError) -> Error {
-    match e {
-        FtpError::SecureError(m) if m.contains("certificate") => Error::Untrusted {
-            endpoint: cfg.endpoint.clone(),
-            message: m,
-        },
-        FtpError::UnexpectedResponse(r) => map_reply(&r, Operation::Connect, ""),
-        e => Error::Connection {
-            op: Operation::Connect,
-            endpoint: cfg.endpoint.clone(),
-            message: e.to_string(),
-            source: Some(Box::new(e)),
-        },
-    }
-}
-
-/// Resolves `host` and connects to the first address that answers.
-async fn connect_tcp(host: &str, port: u16) -> io::Result<TcpStream> {
-    let mut last = io::Error::new(io::ErrorKind::NotFound, "host has no address");
-    for addr in tokio::net::lookup_host((host, port)).await? {
-        match TcpStream::connect(addr).await {
-            Ok(s) => {
-                // Commands are small and answered one by one: do not let Nagle delay them.
-                s.set_nodelay(true)?;
-                return Ok(s);
-            }
-            Err(e) => last = e,
-        }
-    }
-    Err(last)
 }
 
 #[cfg(test)]

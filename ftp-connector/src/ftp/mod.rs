@@ -4,6 +4,7 @@
 //!
 //! - `config`: the URL and options, resolved and checked;
 //! - `tls`: rustls configuration, roots, certificate pinning (feature `ftps`);
+//! - `connect`: opening a control connection (TCP, TLS, login, modes);
 //! - `core`: one control connection, its commands under timeouts, error mapping;
 //! - `pool`: the connections of one server, shared by every operation;
 //! - `parse`: `MLSD`/`MLST` facts, Unix and DOS `LIST` lines, `FEAT`;
@@ -12,6 +13,7 @@
 
 mod backend;
 mod config;
+mod connect;
 mod core;
 mod lister;
 mod parse;

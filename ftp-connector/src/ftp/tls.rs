@@ -244,8 +244,10 @@ mod tests {
 
     #[test]
     fn missing_or_empty_ca_files_name_the_key() {
-        let mut o = TlsOptions::default();
-        o.use_system_roots = false;
+        let mut o = TlsOptions {
+            use_system_roots: false,
+            ..TlsOptions::default()
+        };
         let e = TlsSetup::new(&o, "localhost").unwrap_err();
         assert!(matches!(&e, Error::InvalidConfig { key, .. } if key == "tls.ca_certificates"));
         let dir = tempfile::tempdir().unwrap();
