@@ -155,6 +155,19 @@ fn entry_of(path: RemotePath, meta: &Metadata) -> Option<Entry> {
     Some(e)
 }
 
+/// An error looking `path` up: a file where a folder should be on the way (`ENOTDIR`)
+/// means the path does not exist, as FTP and SFTP servers report it.
+fn lookup_err(op: Operation, path: &RemotePath, e: io::Error) -> Error {
+    if e.kind() == io::ErrorKind::NotADirectory {
+        Error::NotFound {
+            op,
+            path: path.as_str().to_owned(),
+        }
+    } else {
+        Error::io(op, path.as_str(), e)
+    }
+}
+
 fn io_err(op: Operation, path: &RemotePath, kind: io::ErrorKind, msg: &'static str) -> Error {
     Error::io(op, path.as_str(), io::Error::new(kind, msg))
 }
@@ -188,7 +201,7 @@ impl RemoteFs for LocalFs {
         let real = self.resolve(op, path, false).await?;
         let meta = tokio::fs::symlink_metadata(&real)
             .await
-            .map_err(|e| Error::io(op, path.as_str(), e))?;
+            .map_err(|e| lookup_err(op, path, e))?;
         entry_of(path.clone(), &meta).ok_or_else(|| {
             io_err(
                 op,
@@ -270,7 +283,7 @@ impl RemoteFs for LocalFs {
         let real = self.resolve(op, path, true).await?;
         let meta = tokio::fs::metadata(&real)
             .await
-            .map_err(|e| Error::io(op, path.as_str(), e))?;
+            .map_err(|e| lookup_err(op, path, e))?;
         if meta.is_dir() {
             return Err(io_err(
                 op,
@@ -325,11 +338,20 @@ impl RemoteFs for LocalFs {
         let dst = self.resolve(op, to, false).await?;
         let src_meta = tokio::fs::symlink_metadata(&src)
             .await
-            .map_err(|e| Error::io(op, from.as_str(), e))?;
+            .map_err(|e| lookup_err(op, from, e))?;
         if from == to {
             return Ok(());
         }
         match tokio::fs::symlink_metadata(&dst).await {
+            // The system refuses this too, when the target does not exist (EINVAL).
+            Ok(_) if src_meta.is_dir() && to.starts_with(from) => {
+                return Err(io_err(
+                    op,
+                    to,
+                    io::ErrorKind::InvalidInput,
+                    "cannot move a directory into itself",
+                ));
+            }
             // Like every other backend: a folder never replaces anything.
             Ok(_) if src_meta.is_dir() => {
                 return Err(Error::AlreadyExists {
@@ -365,7 +387,7 @@ impl RemoteFs for LocalFs {
         let real = self.resolve(op, path, false).await?;
         let meta = tokio::fs::symlink_metadata(&real)
             .await
-            .map_err(|e| Error::io(op, path.as_str(), e))?;
+            .map_err(|e| lookup_err(op, path, e))?;
         if meta.is_dir() {
             return Err(io_err(
                 op,
@@ -392,7 +414,7 @@ impl RemoteFs for LocalFs {
         let real = self.resolve(op, path, false).await?;
         let meta = tokio::fs::symlink_metadata(&real)
             .await
-            .map_err(|e| Error::io(op, path.as_str(), e))?;
+            .map_err(|e| lookup_err(op, path, e))?;
         if !meta.is_dir() {
             return Err(io_err(
                 op,
@@ -415,7 +437,7 @@ impl RemoteFs for LocalFs {
         })
         .await
         .map_err(|e| Error::io(op, shown.clone(), io::Error::other(e)))?
-        .map_err(|e| Error::io(op, shown, e))
+        .map_err(|e| lookup_err(op, path, e))
     }
 
     async fn checksum(&self, path: &RemotePath, algorithm: ChecksumAlgorithm) -> Result<Checksum> {

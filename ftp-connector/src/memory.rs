@@ -289,14 +289,6 @@ impl RemoteFs for MemoryFs {
                 "cannot rename the root",
             ));
         }
-        if to.starts_with(from) && to != from {
-            return Err(io_err(
-                op,
-                to,
-                io::ErrorKind::InvalidInput,
-                "cannot move a directory into itself",
-            ));
-        }
         let mut tree = self.write_tree(op)?;
         let moving_dir = match tree.node(from) {
             None => return Err(not_found(op, from)),
@@ -308,6 +300,14 @@ impl RemoteFs for MemoryFs {
         // The target's parent must exist; what is at the target decides the rest.
         {
             let (dir, name) = tree.parent_mut(op, to)?;
+            if to.starts_with(from) {
+                return Err(io_err(
+                    op,
+                    to,
+                    io::ErrorKind::InvalidInput,
+                    "cannot move a directory into itself",
+                ));
+            }
             match (moving_dir, dir.children.get(name)) {
                 (_, None) | (false, Some(Node::File(_))) => {}
                 (false, Some(Node::Dir(_))) => {
@@ -377,7 +377,7 @@ impl RemoteFs for MemoryFs {
                 "is a directory",
             ));
         }
-        let (dir, name) = tree.parent_mut(op, path)?;
+        let (dir, name) = tree.lookup_parent_mut(op, path)?;
         match dir.children.get(name) {
             Some(Node::File(_)) => {
                 dir.children.remove(name);
@@ -405,7 +405,7 @@ impl RemoteFs for MemoryFs {
                 "cannot remove the root",
             ));
         }
-        let (dir, name) = tree.parent_mut(op, path)?;
+        let (dir, name) = tree.lookup_parent_mut(op, path)?;
         match dir.children.get(name) {
             Some(Node::Dir(d)) if d.is_empty() => {
                 dir.children.remove(name);

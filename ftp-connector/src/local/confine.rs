@@ -66,8 +66,14 @@ fn confine(root: &Path, segments: &[String], follow_last: bool) -> Result<PathBu
         match std::fs::symlink_metadata(&next) {
             Ok(m) if m.file_type().is_symlink() => real = follow(root, &next)?,
             Ok(_) => real = next,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                // Nothing exists from here on, so nothing below can be a link yet.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                ) =>
+            {
+                // Nothing exists from here on (or a file is in the way), so nothing below
+                // can be a link; the operation itself reports what is missing.
                 real = next;
                 real.extend(&parents[i + 1..]);
                 real.push(last);

@@ -200,6 +200,18 @@ impl Dir {
         })?;
         Ok((dir, name))
     }
+
+    /// Like `parent_mut`, for an existing entry: a file on the way means "not found".
+    pub(super) fn lookup_parent_mut<'a>(
+        &mut self,
+        op: Operation,
+        path: &'a RemotePath,
+    ) -> Result<(&mut Dir, &'a str)> {
+        self.parent_mut(op, path).map_err(|e| match e.kind() {
+            crate::ErrorKind::Conflict => not_found(op, path),
+            _ => e,
+        })
+    }
 }
 
 pub(super) fn file_entry(path: RemotePath, f: &File) -> Entry {

@@ -198,7 +198,7 @@ impl MemoryFs {
             tree.modified = t;
             return Ok(());
         }
-        let (dir, name) = tree.parent_mut(op, path)?;
+        let (dir, name) = tree.lookup_parent_mut(op, path)?;
         match dir.children.get_mut(name) {
             Some(Node::File(f)) => f.modified = t,
             Some(Node::Dir(d)) => d.modified = t,

@@ -5,5 +5,6 @@
 mod ftp;
 mod local;
 mod memory;
+mod model;
 #[cfg(feature = "sftp")]
 mod sftp;
