@@ -170,6 +170,17 @@ pub(super) async fn copy<S: RemoteFs + ?Sized>(
         let reading = pump(src, from, entry.size, tx, can_resume, options, &mut resumed);
         let (read_end, written) = tokio::join!(reading, dst.write(to, body, &write));
         let err = match (read_end, written) {
+            (ReadEnd::Finished, Ok(out)) if entry.size.is_some_and(|n| n != out.bytes) => {
+                // A destination that stopped reading early yet reported success: do not
+                // leave its short file behind as if it were the copy.
+                let _ = dst.remove_file(to).await;
+                return Err(Error::Truncated {
+                    op: Operation::Copy,
+                    path: to.as_str().to_owned(),
+                    received: out.bytes,
+                    expected: entry.size.unwrap_or_default(),
+                });
+            }
             (ReadEnd::Finished, Ok(out)) => {
                 return Ok(CopyOutcome {
                     bytes: out.bytes,
@@ -302,7 +313,8 @@ mod tests {
         fs
     }
 
-    /// A broken backend: its read streams end, without an error, at 60% of the file.
+    /// A broken backend: its read streams end, without an error, at 60% of the file, and its
+    /// writes keep only the first chunk.
     #[derive(Debug)]
     struct EndsEarly(MemoryFs);
 
@@ -344,7 +356,12 @@ mod tests {
             data: ByteStream,
             options: &WriteOptions,
         ) -> Result<WriteOutcome> {
-            self.0.write(path, data, options).await
+            // Broken the other way too: a write that keeps only its first chunk, ignores
+            // `expected_len` and reports success.
+            let first = data.take(1).boxed();
+            let mut lax = options.clone();
+            lax.expected_len = None;
+            self.0.write(path, first, &lax).await
         }
         async fn rename(&self, from: &RemotePath, to: &RemotePath) -> Result<()> {
             self.0.rename(from, to).await
@@ -386,6 +403,30 @@ mod tests {
             "{err}"
         );
         assert!(!dst.exists(&p("b.bin")).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_destination_that_stops_reading_early_is_not_trusted() {
+        let src = source(300_000).await;
+        let dst = EndsEarly(MemoryFs::new());
+        let err = src
+            .copy_to(&p("a.bin"), &dst, &p("b.bin"), &quick())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Truncated {
+                    expected: 300_000,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(
+            !dst.0.exists(&p("b.bin")).await.unwrap(),
+            "the short copy was left"
+        );
     }
 
     #[tokio::test]
