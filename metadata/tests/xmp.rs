@@ -229,3 +229,48 @@ fn file_writes_are_atomic() {
         .collect();
     assert_eq!(names, ["a.xmp"]);
 }
+
+#[test]
+fn a_familiar_prefix_on_a_foreign_namespace_keeps_its_namespace() {
+    // Found by fuzzing: `stEvt` bound to another URI must not be rewritten as the real one,
+    // and a second `dc` namespace must not collide with Dublin Core.
+    let doc = r#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+      <rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/" dc:format="image/jpeg">
+        <dc:title><rdf:Alt><rdf:li xml:lang="x-default">Real</rdf:li></rdf:Alt></dc:title>
+      </rdf:Description>
+      <rdf:Description xmlns:dc="urn:not-dublin-core" xmlns:stEvt="urn:not-stevt"
+          dc:title="Other" stEvt:action="kept"/>
+    </rdf:RDF>"#;
+    let m = read_xmp(doc.as_bytes()).unwrap();
+    assert_eq!(m.title.as_deref(), Some("Real"));
+    assert_eq!(text(&m, "dc2:title"), "Other");
+    assert_eq!(text(&m, "xmlns:dc2"), "urn:not-dublin-core");
+    assert_eq!(text(&m, "stEvt2:action"), "kept");
+    assert_round_trip(&m);
+}
+
+#[test]
+fn odd_but_valid_shapes_survive_a_rewrite() {
+    // Found by fuzzing: repeated properties, a built-in property holding a structure, an
+    // empty x-default beside other languages, languages outside the ASCII letter set.
+    let doc = r#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+        xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/"
+        xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/">
+      <rdf:Description photoshop:City="First">
+        <photoshop:Headline rdf:parseType="Resource"><photoshop:Odd>1</photoshop:Odd></photoshop:Headline>
+        <dc:description><rdf:Alt>
+          <rdf:li xml:lang="x-default"></rdf:li><rdf:li xml:lang="de_CH">Hafen</rdf:li>
+        </rdf:Alt></dc:description>
+        <Iptc4xmpExt:Event><rdf:Alt><rdf:li xml:lang="fr">Fête</rdf:li></rdf:Alt></Iptc4xmpExt:Event>
+      </rdf:Description>
+      <rdf:Description photoshop:City="Second"/>
+    </rdf:RDF>"#;
+    let m = read_xmp(doc.as_bytes()).unwrap();
+    assert_eq!(m.city.as_deref(), Some("First"));
+    assert_eq!(m.headline, None);
+    assert_eq!(text(&m, "photoshop:Headline/photoshop:Odd"), "1");
+    assert_eq!(m.description, None);
+    assert_eq!(text(&m, "dc:description@de_CH"), "Hafen");
+    assert_eq!(text(&m, "Iptc4xmpExt:Event"), "Fête");
+    assert_round_trip(&m);
+}

@@ -7,6 +7,8 @@
 //! the document used; a namespace this crate does not know keeps the document's prefix and
 //! its URI is kept as the custom field `xmlns:prefix`, so that writing it back declares it.
 
+use std::collections::HashSet;
+
 use super::ns::{self, DC, IPTC_CORE, PHOTOSHOP, PLUS, XMP, XMP_RIGHTS};
 use super::rdf::{Node, Prop};
 use crate::error::{Error, Result};
@@ -66,7 +68,22 @@ fn key_of(name: &Name, custom: &mut CustomFields) -> String {
     if let Some(prefix) = ns::prefix_of(uri) {
         return format!("{prefix}:{}", name.local);
     }
-    let prefix = name.qname.split_once(':').map_or("ns", |(p, _)| p);
+    let written = name.qname.split_once(':').map_or("ns", |(p, _)| p);
+    // The document's prefix, unless it is a known one or already taken by another URI:
+    // then `prefix2`, `prefix3`…
+    let mut prefix = written.to_owned();
+    let mut n = 1;
+    loop {
+        let taken = match custom.get(&format!("xmlns:{prefix}")) {
+            Some(v) => v.as_text() != Some(uri),
+            None => false,
+        };
+        if !taken && ns::uri_of(&prefix).is_none() && prefix != "rdf" && prefix != "xml" {
+            break;
+        }
+        n += 1;
+        prefix = format!("{written}{n}");
+    }
     let decl = format!("xmlns:{prefix}");
     if !custom.contains(&decl) {
         custom.insert(decl, uri);
@@ -102,12 +119,18 @@ fn node_text(node: &Node) -> Option<String> {
 /// Builds the record from the properties.
 pub(crate) fn to_metadata(props: Vec<Prop>) -> Result<AssetMetadata> {
     let mut meta = AssetMetadata::default();
+    // A property may occur once; a repeated one (two descriptions both setting it) is
+    // ignored after the first, as XMP toolkits do.
+    let mut seen: HashSet<(Option<String>, String)> = HashSet::new();
     for prop in props {
+        if !seen.insert((prop.name.ns.clone(), prop.name.local.clone())) {
+            continue;
+        }
         match field_of(&prop.name) {
-            Some(field) if !meta.is_set(field) && !matches!(prop.node, Node::Struct(_)) => {
+            Some(field) if !matches!(prop.node, Node::Struct(_)) => {
                 apply(&mut meta, field, &prop)?;
             }
-            // A second copy of a field, or one in an unexpected shape, is kept as custom.
+            // Anything else, including a field in an unexpected shape, is kept as custom.
             _ => {
                 let key = key_of(&prop.name, &mut meta.custom);
                 flatten(&mut meta.custom, key, &prop.node);
@@ -133,7 +156,7 @@ fn apply(meta: &mut AssetMetadata, field: Field, prop: &Prop) -> Result<()> {
             .position(|(l, _)| is_default_lang(l))
             .unwrap_or(0);
         for (i, (lang, node)) in items.iter().enumerate() {
-            if i != default && !lang.is_empty() {
+            if i != default && !lang.is_empty() && matches!(node, Node::Text(_)) {
                 flatten(&mut meta.custom, format!("{key}@{lang}"), node);
             }
         }
@@ -188,13 +211,16 @@ fn flatten(custom: &mut CustomFields, key: String, node: &Node) {
                 .iter()
                 .position(|(l, _)| is_default_lang(l))
                 .unwrap_or(0);
+            // Only text alternatives; an empty default is no value.
             for (i, (lang, item)) in items.iter().enumerate() {
-                let k = if i == default || lang.is_empty() {
-                    key.clone()
+                let Node::Text(t) = item else { continue };
+                if i == default || lang.is_empty() {
+                    if !t.is_empty() {
+                        flatten(custom, key.clone(), item);
+                    }
                 } else {
-                    format!("{key}@{lang}")
-                };
-                flatten(custom, k, item);
+                    flatten(custom, format!("{key}@{lang}"), item);
+                }
             }
         }
         Node::Struct(fields) => {

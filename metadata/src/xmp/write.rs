@@ -50,16 +50,13 @@ fn parse_path(key: &str) -> Option<Vec<Seg<'_>>> {
             expect_name = true;
         } else if let Some(r) = rest.strip_prefix('[') {
             let end = r.find(']')?;
-            let index: usize = r[..end]
-                .parse()
-                .ok()
-                .filter(|i| (1..=100_000).contains(i))?;
+            let index: usize = r[..end].parse().ok().filter(|i| *i >= 1)?;
             segs.push(Seg::Index(index));
             rest = &r[end + 1..];
         } else if let Some(r) = rest.strip_prefix('@') {
             let end = r.find(['/', '[', '@']).unwrap_or(r.len());
             let lang = &r[..end];
-            if lang.is_empty() || !lang.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            if lang.is_empty() {
                 return None;
             }
             segs.push(Seg::Lang(lang));
@@ -71,10 +68,20 @@ fn parse_path(key: &str) -> Option<Vec<Seg<'_>>> {
     (!expect_name).then_some(segs)
 }
 
+/// A name part that can be written as it is: not empty, no whitespace, nothing that XML
+/// markup or the path syntax uses.
 fn is_xml_name(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
-        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    s.chars()
+        .next()
+        .is_some_and(|c| !c.is_ascii_digit() && !matches!(c, '-' | '.'))
+        && s.chars().all(|c| {
+            !c.is_whitespace()
+                && !c.is_control()
+                && !matches!(
+                    c,
+                    '/' | '[' | ']' | '@' | ':' | '<' | '>' | '&' | '"' | '\'' | '=' | '!' | '?'
+                )
+        })
 }
 
 fn set_value(node: &mut W, value: &FieldValue) {
@@ -114,9 +121,12 @@ fn insert(node: &mut W, segs: &[Seg<'_>], value: &FieldValue) {
             if let W::Empty = node {
                 *node = W::Items(Vec::new());
             }
-            if let W::Items(items) = node {
+            // Items are filled in order; an index past the next free one is skipped.
+            if let W::Items(items) = node
+                && *i <= items.len() + 1
+            {
                 if items.len() < *i {
-                    items.resize(*i, W::Empty);
+                    items.push(W::Empty);
                 }
                 insert(&mut items[*i - 1], rest, value);
             }
@@ -192,12 +202,11 @@ pub(crate) fn write(meta: &AssetMetadata, packet: bool) -> Result<String> {
         let Some(Seg::Name(top)) = segs.first() else {
             continue;
         };
-        let builtin_key = Field::ALL.iter().any(|f| property(*f).2 == *top);
-        // A custom value never replaces a built-in one; it may only add languages to it.
-        if builtin_key && !matches!(segs.get(1), Some(Seg::Lang(_))) {
-            continue;
-        }
-        if builtin_key && !props.iter().any(|(k, _)| k == top) {
+        let builtin_set = Field::ALL.iter().any(|f| property(*f).2 == *top)
+            && props.iter().any(|(k, _)| k == top);
+        // A custom value never replaces a built-in one that is set; it may only add
+        // languages to it. (A built-in property read in an unexpected shape is custom.)
+        if builtin_set && !matches!(segs.get(1), Some(Seg::Lang(_))) {
             continue;
         }
         let at = match props.iter().position(|(k, _)| k == top) {
@@ -221,16 +230,15 @@ pub(crate) fn write(meta: &AssetMetadata, packet: bool) -> Result<String> {
     }
     let mut decls = String::new();
     for p in &prefixes {
-        let uri = match ns::uri_of(p) {
+        // A namespace read from a document wins over the usual URI of its prefix, so that
+        // a property in an unknown namespace keeps it even if its prefix looks familiar.
+        let declared = meta
+            .custom
+            .get(&format!("xmlns:{p}"))
+            .and_then(FieldValue::as_text);
+        let uri = match declared.or_else(|| ns::uri_of(p)) {
             Some(u) => u.to_owned(),
-            None => match meta
-                .custom
-                .get(&format!("xmlns:{p}"))
-                .and_then(FieldValue::as_text)
-            {
-                Some(u) => u.to_owned(),
-                None => continue,
-            },
+            None => continue,
         };
         let _ = write!(
             decls,
@@ -334,6 +342,11 @@ fn write_array(out: &mut String, depth: usize, key: &str, w: &W, pos: &Position)
             }
         }
         W::Alt(items) => {
+            // Without an x-default, a reader would take the first language as the value.
+            if !items.iter().any(|(l, _)| l == "x-default") {
+                indent(out, depth + 1);
+                out.push_str("<rdf:li xml:lang=\"x-default\"></rdf:li>\n");
+            }
             for (lang, t) in items {
                 indent(out, depth + 1);
                 let _ = writeln!(
