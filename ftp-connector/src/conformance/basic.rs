@@ -285,3 +285,43 @@ pub async fn exists_and_read_to_bytes(fx: &Fixture) {
     let (_, errors) = listing(fx.fs.as_ref(), &dir).await;
     assert!(errors.is_empty(), "{case}: {errors:?}");
 }
+
+/// The secrets declared with [`Fixture::with_secrets`] never show in the backend's
+/// `Debug` output nor in its errors.
+pub async fn secrets_stay_hidden(fx: &Fixture) {
+    let case = "secrets_stay_hidden";
+    if fx.secrets.is_empty() {
+        skip(fx, case, "the fixture declares no secrets");
+        return;
+    }
+    let dir = case_dir(fx, case).await;
+    let missing = path(&dir, "missing/file.jpg");
+    let mut shown = vec![format!("{:?}", fx.fs), format!("{fx:?}")];
+    if let Some(second) = &fx.second {
+        shown.push(format!("{second:?}"));
+    }
+    let errors = [
+        fx.fs.stat(&missing).await.err(),
+        fx.fs.read(&missing, 0).await.err(),
+        put(fx.fs.as_ref(), &missing, b"x").await.err(),
+        fx.fs.remove_dir(&missing).await.err(),
+        fx.fs.rename(&missing, &dir).await.err(),
+    ];
+    for e in errors.into_iter().flatten() {
+        shown.push(format!("{e} / {e:?}"));
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            shown.push(s.to_string());
+            source = s.source();
+        }
+    }
+    for text in &shown {
+        for secret in &fx.secrets {
+            assert!(
+                !text.contains(secret.as_str()),
+                "conformance[{}] {case}: a secret shows in: {text}",
+                fx.fs.backend()
+            );
+        }
+    }
+}

@@ -67,7 +67,7 @@ use crate::path::RemotePath;
 
 pub use basic::{
     create_dir_all, empty_file, exists_and_read_to_bytes, list_kinds_and_sizes, not_found,
-    read_from_offset, stat_root, write_read_roundtrip,
+    read_from_offset, secrets_stay_hidden, stat_root, write_read_roundtrip,
 };
 pub use faults::{cut_read, cut_write};
 pub use names::{hostile_names, unicode_and_spaces};
@@ -116,6 +116,7 @@ pub const CASES: &[&str] = &[
     "cut_write",
     "copy_between_backends",
     "exists_and_read_to_bytes",
+    "secrets_stay_hidden",
 ];
 
 /// What a case runs against.
@@ -136,6 +137,9 @@ pub struct Fixture {
     /// faithfully, e.g. an FTP server whose listing lines break at a `\n` in a name.
     /// [`hostile_names`] skips them, saying so.
     pub unrepresentable: Vec<&'static str>,
+    /// Passwords, passphrases or keys the backend was given, which must never show in its
+    /// `Debug` output or its errors ([`secrets_stay_hidden`]).
+    secrets: Vec<String>,
     /// Whatever must live as long as the fixture (a server, a temporary directory).
     guard: Option<Box<dyn Any + Send + Sync>>,
 }
@@ -148,6 +152,10 @@ impl fmt::Debug for Fixture {
             .field("raw", &self.raw)
             .field("large_file_size", &self.large_file_size)
             .field("unrepresentable", &self.unrepresentable)
+            .field(
+                "secrets",
+                &format_args!("<{} redacted>", self.secrets.len()),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -162,6 +170,7 @@ impl Fixture {
             raw: None,
             large_file_size: LARGE_FILE_SIZE,
             unrepresentable: Vec::new(),
+            secrets: Vec::new(),
             guard: None,
         }
     }
@@ -193,6 +202,18 @@ impl Fixture {
     /// Declares hostile-name labels this server cannot list faithfully.
     pub fn with_unrepresentable(mut self, labels: &[&'static str]) -> Self {
         self.unrepresentable.extend_from_slice(labels);
+        self
+    }
+
+    /// Declares the secrets the backend was built with (a password, a key passphrase), so
+    /// that [`secrets_stay_hidden`] can check they never show.
+    pub fn with_secrets(mut self, secrets: &[&str]) -> Self {
+        self.secrets.extend(
+            secrets
+                .iter()
+                .filter(|s| !s.is_empty())
+                .map(|s| (*s).to_owned()),
+        );
         self
     }
 
@@ -460,7 +481,7 @@ macro_rules! conformance_tests {
             atomic_write_is_never_seen_partial, in_place_write, resumed_write, rename, remove,
             list_kinds_and_sizes, set_modified, checksum, large_file, deep_tree,
             walk_filters, concurrent_transfers, hostile_names, cut_read, cut_write,
-            copy_between_backends, exists_and_read_to_bytes
+            copy_between_backends, exists_and_read_to_bytes, secrets_stay_hidden
         );
     };
     (@cases $fixture:path; $($case:ident),* $(,)?) => {
