@@ -193,6 +193,16 @@ impl<R: BufRead> SafeReader<R> {
         }
     }
 
+    fn bad_namespace(&self, e: EscapeError) -> Error {
+        match e {
+            EscapeError::UnrecognizedEntity(_, name) => self.forbidden_entity(&name),
+            other => Error::Xml {
+                pos: Box::new(self.pos()),
+                message: format!("bad namespace URI: {other}"),
+            },
+        }
+    }
+
     fn forbidden_entity(&self, name: &str) -> Error {
         Error::Forbidden {
             pos: Box::new(self.pos()),
@@ -292,7 +302,7 @@ impl<R: BufRead> SafeReader<R> {
         }
         let (res, local) = self.xml.resolver().resolve_element(e.name());
         let name = Name {
-            ns: bound(res),
+            ns: bound(res).map_err(|e| self.bad_namespace(e))?,
             local: local.into_inner().to_owned(),
             qname: qname.clone(),
         };
@@ -333,7 +343,7 @@ impl<R: BufRead> SafeReader<R> {
             let (res, local) = self.xml.resolver().resolve_attribute(key);
             attrs.push(Attr {
                 name: Name {
-                    ns: bound(res),
+                    ns: bound(res).map_err(|e| self.bad_namespace(e))?,
                     local: local.into_inner().to_owned(),
                     qname: key.into_inner().to_owned(),
                 },
@@ -403,10 +413,12 @@ pub(crate) fn escape(s: &str, pos: &Position) -> Result<String> {
     Ok(out)
 }
 
-fn bound(res: ResolveResult<'_>) -> Option<String> {
+/// The namespace URI an element or attribute is bound to, unescaped (quick-xml hands over
+/// the declaration's raw text).
+fn bound(res: ResolveResult<'_>) -> std::result::Result<Option<String>, EscapeError> {
     match res {
-        ResolveResult::Bound(ns) => Some(ns.into_inner().to_owned()),
-        _ => None,
+        ResolveResult::Bound(ns) => quick_xml::escape::unescape(ns.into_inner()).map(|u| Some(u.into_owned())),
+        _ => Ok(None),
     }
 }
 
