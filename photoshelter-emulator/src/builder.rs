@@ -153,6 +153,7 @@ impl EmulatorBuilder {
     }
 
     /// Binds the listener and starts serving.
+    #[tracing::instrument(skip(self), fields(port = self.port, organization = self.organization))]
     pub async fn start(self) -> Result<Emulator> {
         let (data_dir, temp) = match &self.data_dir {
             Some(d) => (d.clone(), None),

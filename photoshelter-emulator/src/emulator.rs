@@ -187,6 +187,7 @@ impl Emulator {
     }
 
     /// Stores an image in a gallery as an upload would (metadata extracted). Returns its id.
+    #[tracing::instrument(skip(self, bytes))]
     pub async fn seed_image(
         &self,
         gallery_id: &str,
@@ -245,6 +246,7 @@ impl Emulator {
     }
 
     /// The bytes of a stored original (reads the whole file: for tests with small files).
+    #[tracing::instrument(skip(self))]
     pub async fn image_bytes(&self, id: &str) -> Result<Vec<u8>> {
         let rel = self
             .shared
@@ -291,16 +293,19 @@ impl Emulator {
     }
 
     /// Clears faults, the request log and sessions; with `wipe_data` also the whole library.
+    #[tracing::instrument(skip(self))]
     pub async fn reset(&self, wipe_data: bool) {
         api::reset(&self.shared, wipe_data).await;
     }
 
     /// Writes the snapshot now (a no-op without one).
+    #[tracing::instrument(skip(self))]
     pub async fn save_snapshot(&self) -> Result<()> {
         snapshot::save(&self.shared).await
     }
 
     /// Stops accepting, lets in-flight requests finish, writes the snapshot.
+    #[tracing::instrument(skip(self), fields(base_url = %self.shared.base_url))]
     pub async fn shutdown(mut self) -> Result<()> {
         self.stop.cancel();
         for t in self.tasks.drain(..) {

@@ -119,11 +119,17 @@ async fn builder_rejects_a_malformed_api_key() {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
-    let emu = Emulator::builder()
+    let builder = Emulator::builder()
         .api_key("Fixed.Key_1")
-        .password("pw")
-        .start()
-        .await
-        .unwrap();
-    assert_eq!((emu.api_key(), emu.password()), ("Fixed.Key_1", "pw"));
+        .password("builder-secret");
+    let debug = format!("{builder:?}");
+    assert!(
+        !debug.contains("Fixed.Key_1") && !debug.contains("builder-secret"),
+        "{debug}"
+    );
+    let emu = builder.start().await.unwrap();
+    assert_eq!(
+        (emu.api_key(), emu.password()),
+        ("Fixed.Key_1", "builder-secret")
+    );
 }
