@@ -193,6 +193,18 @@ impl<R: BufRead> SafeReader<R> {
         }
     }
 
+    /// Namespace well-formedness: at most one colon, not at either end.
+    fn check_name(&self, qname: &str) -> Result<()> {
+        let colons = qname.matches(':').count();
+        if colons > 1 || qname.starts_with(':') || qname.ends_with(':') {
+            return Err(Error::Xml {
+                pos: Box::new(self.pos()),
+                message: format!("name {:?} is not a valid qualified name", crate::error::clip(qname)),
+            });
+        }
+        Ok(())
+    }
+
     fn bad_namespace(&self, e: EscapeError) -> Error {
         match e {
             EscapeError::UnrecognizedEntity(_, name) => self.forbidden_entity(&name),
@@ -300,6 +312,7 @@ impl<R: BufRead> SafeReader<R> {
                 limit: self.limits.max_depth,
             });
         }
+        self.check_name(&qname)?;
         let (res, local) = self.xml.resolver().resolve_element(e.name());
         let name = Name {
             ns: bound(res).map_err(|e| self.bad_namespace(e))?,
@@ -340,6 +353,7 @@ impl<R: BufRead> SafeReader<R> {
                     limit: self.limits.max_text_bytes,
                 });
             }
+            self.check_name(key.into_inner())?;
             let (res, local) = self.xml.resolver().resolve_attribute(key);
             attrs.push(Attr {
                 name: Name {

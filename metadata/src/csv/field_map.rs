@@ -110,6 +110,12 @@ impl FieldMap {
     }
 
     /// Maps a column to anything a [`Column`] can say.
+    ///
+    /// ```
+    /// # use asset_metadata::csv::{Column, FieldMap};
+    /// let map = FieldMap::new().with("Shot Time", Column::TimeCreated);
+    /// assert_eq!(map.resolve("shot time"), Column::TimeCreated);
+    /// ```
     pub fn with(mut self, header: &str, column: Column) -> Self {
         let norm = normalize(header);
         self.explicit.retain(|(h, _)| *h != norm);
@@ -126,6 +132,13 @@ impl FieldMap {
 
     /// What `header` is used for, or `None` if neither an explicit mapping nor an alias
     /// knows it.
+    ///
+    /// ```
+    /// # use asset_metadata::csv::{Column, FieldMap};
+    /// # use asset_metadata::Field;
+    /// assert_eq!(FieldMap::new().known("XMP-dc:Rights"), Some(Column::Field(Field::CopyrightNotice)));
+    /// assert_eq!(FieldMap::new().known("Shoe Size"), None);
+    /// ```
     pub fn known(&self, header: &str) -> Option<Column> {
         let norm = normalize(header);
         if let Some((_, c)) = self.explicit.iter().find(|(h, _)| *h == norm) {
