@@ -218,3 +218,20 @@ async fn an_expired_session_is_renewed_and_the_call_repeated() {
     assert_eq!(emu.gallery_images(g.id.as_str()).unwrap().len(), 7);
     assert!(count(&emu, "POST", "/psapi/v3/mem/authenticate") >= 4);
 }
+
+#[tokio::test]
+async fn a_read_whose_connection_drops_is_simply_repeated() {
+    let emu = emulator().await;
+    let client = client(&emu);
+    let g = gallery(&client, "Reset").await;
+    emu.faults()
+        .add(
+            FaultRule::drop_connection()
+                .path_prefix(format!("/psapi/v3/mem/gallery/{}", g.id))
+                .count(2),
+        )
+        .unwrap();
+    assert_eq!(client.galleries().get(&g.id).await.unwrap().id, g.id);
+    let dropped = emu.request_log().iter().filter(|r| r.dropped).count();
+    assert_eq!(dropped, 2);
+}
