@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use tokio::io::AsyncReadExt;
 
 use super::core::{Conn, DataCmd, Transfer};
@@ -23,6 +23,8 @@ use crate::path::RemotePath;
 const CHUNK: usize = 256 * 1024;
 /// A fresh buffer is allocated when less than this is left in the current one.
 const MIN_READ: usize = 32 * 1024;
+/// A chunk is handed out once it holds this much, or when the socket has nothing more.
+const COALESCE: usize = 128 * 1024;
 
 /// Opens `path` at `offset`. Opening (not streaming) is retried once on a fresh
 /// connection when it fails with a retryable error.
@@ -58,6 +60,7 @@ pub(super) async fn read(server: Arc<Server>, path: RemotePath, offset: u64) -> 
         buf: BytesMut::with_capacity(CHUNK),
         received: 0,
         expected,
+        pending: None,
         idle,
     };
     Ok(futures::stream::try_unfold(state, step).boxed())
@@ -113,6 +116,8 @@ struct ReadState {
     received: u64,
     /// Bytes `SIZE` announced past the offset.
     expected: Option<u64>,
+    /// A read error met while coalescing, reported by the next call.
+    pending: Option<std::io::Error>,
     idle: Duration,
 }
 
@@ -120,6 +125,9 @@ async fn step(mut st: ReadState) -> Result<Option<(Bytes, ReadState)>> {
     let Some(transfer) = st.transfer.as_mut() else {
         return Ok(None);
     };
+    if let Some(e) = st.pending.take() {
+        return Err(Error::io(Operation::Read, st.path.as_str(), e));
+    }
     if st.buf.capacity() - st.buf.len() < MIN_READ {
         st.buf = BytesMut::with_capacity(CHUNK);
     }
@@ -141,7 +149,20 @@ async fn step(mut st: ReadState) -> Result<Option<(Bytes, ReadState)>> {
     if n == 0 {
         return finish(st).await.map(|()| None);
     }
-    st.received += n as u64;
+    // Take what else the socket already holds (TLS hands out one 16 KiB record per read),
+    // so that chunks are large and few. An error seen here surfaces on the next call.
+    let mut total = n;
+    while st.buf.len() < COALESCE && st.buf.capacity() - st.buf.len() >= MIN_READ {
+        match transfer.read_buf(&mut st.buf).now_or_never() {
+            Some(Ok(m)) if m > 0 => total += m,
+            Some(Err(e)) if e.kind() != std::io::ErrorKind::UnexpectedEof => {
+                st.pending = Some(e);
+                break;
+            }
+            _ => break,
+        }
+    }
+    st.received += total as u64;
     let chunk = st.buf.split().freeze();
     Ok(Some((chunk, st)))
 }

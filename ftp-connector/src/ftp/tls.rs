@@ -1,7 +1,8 @@
-//! TLS for FTPS: one rustls client configuration per server, shared by the control and data
-//! connections of every pooled connection, so that data connections resume the control
-//! connection's TLS session (vsftpd's `require_ssl_reuse`, FileZilla Server and others refuse
-//! data connections that do not).
+//! TLS for FTPS: one rustls client configuration per server (roots, verifier, pin), and for
+//! each control connection its own session cache, shared with that connection's data
+//! connections only. A data connection thus resumes the TLS session of *its* control
+//! connection, which is what vsftpd (`require_ssl_reuse`), FileZilla Server and others
+//! check; a session of another pooled connection would be refused.
 //!
 //! Roots: the platform's (through `rustls-platform-verifier`: the OS verifier on macOS and
 //! Windows, the system store with webpki elsewhere) when `tls.use_system_roots`, plus every
@@ -21,9 +22,9 @@ use sha2::{Digest, Sha256};
 use crate::config::TlsOptions;
 use crate::error::{Error, Result};
 
-/// TLS sessions kept for resumption, per server (each pooled connection and each data
-/// connection may hold a ticket).
-const SESSION_CACHE: usize = 256;
+/// TLS sessions kept for resumption per control connection (TLS 1.3 tickets are used
+/// once each; the server sends new ones on every connection).
+const SESSION_CACHE: usize = 16;
 
 /// The rustls configuration of one server and the name its certificate must carry.
 #[derive(Clone)]
@@ -102,26 +103,26 @@ impl TlsSetup {
             None => verifier,
         };
 
-        let mut config = ClientConfig::builder_with_provider(provider)
+        let config = ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|e| Error::config("tls", e.to_string()))?
             .dangerous()
             .with_custom_certificate_verifier(verifier)
             .with_no_client_auth();
-        // One cache for the control and all data connections: that is what lets a data
-        // connection resume the control connection's session.
-        config.resumption = rustls::client::Resumption::in_memory_sessions(SESSION_CACHE);
         Ok(TlsSetup {
             config: Arc::new(config),
             server_name,
         })
     }
 
-    /// A suppaftp connector over this configuration.
+    /// A connector for one new control connection: this configuration with a session
+    /// cache of its own, which suppaftp then uses for that connection's data connections.
     pub(super) fn connector(&self) -> suppaftp::tokio::AsyncRustlsConnector {
-        suppaftp::tokio::AsyncRustlsConnector::from(tokio_rustls::TlsConnector::from(
-            self.config.clone(),
-        ))
+        let mut config = (*self.config).clone();
+        config.resumption = rustls::client::Resumption::in_memory_sessions(SESSION_CACHE);
+        suppaftp::tokio::AsyncRustlsConnector::from(tokio_rustls::TlsConnector::from(Arc::new(
+            config,
+        )))
     }
 }
 

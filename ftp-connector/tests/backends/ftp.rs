@@ -17,7 +17,7 @@ use ftp_connector::{
 use futures::StreamExt;
 use testbed::FtpServer;
 
-use fake::{Fake, Script};
+use fake::{Fake, Script, Tls};
 
 /// Connects to `url` (a password in it is used when the options have none).
 async fn connect(url: &str, mut options: RemoteOptions) -> ftp_connector::Result<FtpFs> {
@@ -42,11 +42,18 @@ fn path(p: &str) -> RemotePath {
 
 /// Two connections (the second watches the first) plus raw access to the served folder.
 /// A `\n` in a name splits an FTP listing line: no server can list it faithfully.
-async fn fixture_for(url: &str, options: RemoteOptions, root: Option<&Path>) -> Fixture {
+async fn fixture_for(
+    url: &str,
+    options: RemoteOptions,
+    password: &str,
+    root: Option<&Path>,
+) -> Fixture {
+    let options = options.password(password);
     let fs = connect(url, options.clone()).await.unwrap();
     let second = connect(url, options).await.unwrap();
     let mut fx = Fixture::new(fs)
         .with_second(second)
+        .with_secrets(&[password])
         .with_unrepresentable(&["newline"]);
     if let Some(root) = root {
         fx = fx.with_raw(LocalRaw::new(root));
@@ -59,8 +66,8 @@ mod in_process_ftp {
 
     async fn fixture() -> Fixture {
         let server = FtpServer::start().await.unwrap();
-        let options = RemoteOptions::new().password(server.password());
-        fixture_for(&server.url(), options, Some(server.root()))
+        let (options, pw) = (RemoteOptions::new(), server.password());
+        fixture_for(&server.url(), options, pw, Some(server.root()))
             .await
             .keep_alive(server)
     }
@@ -74,12 +81,17 @@ mod in_process_list {
 
     async fn fixture() -> Fixture {
         let server = FtpServer::start().await.unwrap();
-        let mut options = RemoteOptions::new().password(server.password());
+        let mut options = RemoteOptions::new();
         options.ftp.use_mlsd = false;
-        fixture_for(&server.url(), options, Some(server.root()))
-            .await
-            .with_large_file_size(16 * 1024 * 1024)
-            .keep_alive(server)
+        fixture_for(
+            &server.url(),
+            options,
+            server.password(),
+            Some(server.root()),
+        )
+        .await
+        .with_large_file_size(16 * 1024 * 1024)
+        .keep_alive(server)
     }
 
     ftp_connector::conformance_tests!(fixture);
@@ -90,11 +102,15 @@ mod in_process_ftps {
 
     async fn fixture() -> Fixture {
         let server = FtpServer::start_ftps().await.unwrap();
-        let options = tls_options(server.ca_cert_path().unwrap(), server.tls_server_name())
-            .password(server.password());
-        fixture_for(&server.url(), options, Some(server.root()))
-            .await
-            .keep_alive(server)
+        let options = tls_options(server.ca_cert_path().unwrap(), server.tls_server_name());
+        fixture_for(
+            &server.url(),
+            options,
+            server.password(),
+            Some(server.root()),
+        )
+        .await
+        .keep_alive(server)
     }
 
     ftp_connector::conformance_tests!(fixture);
@@ -108,8 +124,8 @@ mod pure_ftpd_ftp {
 
     async fn fixture() -> Option<Fixture> {
         let d = testbed::daemon_ftp("ftp pure-ftpd conformance")?;
-        let options = RemoteOptions::new().password(&d.password);
-        let fx = fixture_for(&d.ftp_url(), options, d.root.as_deref()).await;
+        let options = RemoteOptions::new();
+        let fx = fixture_for(&d.ftp_url(), options, &d.password, d.root.as_deref()).await;
         Some(fx.with_unrepresentable(PURE_FTPD_HIDES))
     }
 
@@ -121,8 +137,8 @@ mod pure_ftpd_ftps {
 
     async fn fixture() -> Option<Fixture> {
         let d = testbed::daemon_ftp("ftps pure-ftpd conformance")?;
-        let options = tls_options(&d.ca_cert_path, &d.tls_server_name).password(&d.password);
-        let fx = fixture_for(&d.ftps_url(), options, d.root.as_deref()).await;
+        let options = tls_options(&d.ca_cert_path, &d.tls_server_name);
+        let fx = fixture_for(&d.ftps_url(), options, &d.password, d.root.as_deref()).await;
         Some(fx.with_unrepresentable(PURE_FTPD_HIDES))
     }
 
@@ -232,6 +248,63 @@ async fn a_pinned_certificate_must_match_as_well_as_verify() {
     unverified.tls.server_name = Some(server.tls_server_name().to_owned());
     unverified.tls.pinned_sha256 = Some(pin);
     refused(connect(&server.url(), unverified).await, &[]);
+}
+
+#[tokio::test]
+async fn implicit_ftps_protects_control_and_data_from_the_first_byte() {
+    let fake = Fake::start(Script {
+        tls: Tls::Implicit,
+        size: 1000,
+        body: vec![9; 1000],
+        listing: b"type=file;size=1000; a.jpg\r\n".to_vec(),
+        ..Script::default()
+    })
+    .await;
+    let url = format!("ftps+implicit://bob@127.0.0.1:{}/", fake.port);
+    let options =
+        tls_options(fake.cert_path.as_deref().unwrap(), "localhost").password("fake-secret-77");
+    let fs = connect(&url, options).await.unwrap();
+    assert_eq!(fs.backend(), "ftps");
+    let listed: Vec<_> = fs.list(&RemotePath::ROOT).collect().await;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(fs.read_to_bytes(&path("a.jpg")).await.unwrap().len(), 1000);
+    let cmds = fake.commands();
+    assert!(cmds.iter().any(|c| c == "PBSZ 0") && cmds.iter().any(|c| c == "PROT P"));
+    assert!(!cmds.iter().any(|c| c.starts_with("AUTH")), "{cmds:?}");
+    let log = fake.log.lock().unwrap();
+    assert_eq!((log.resumed, log.refused), (2, 0));
+}
+
+#[tokio::test]
+async fn every_data_connection_resumes_its_own_control_connections_tls_session() {
+    // Like vsftpd with require_ssl_reuse: each control connection has its own session
+    // cache, and a data connection that does not resume that session is refused.
+    let fake = Fake::start(Script {
+        tls: Tls::Explicit,
+        size: 100_000,
+        body: vec![1; 100_000],
+        ..Script::default()
+    })
+    .await;
+    let options = tls_options(fake.cert_path.as_deref().unwrap(), "localhost")
+        .password("fake-secret-77")
+        .max_connections(3);
+    let fs = Arc::new(connect(&fake.url(), options).await.unwrap());
+    let reads = (0..9).map(|_| {
+        let fs = fs.clone();
+        async move { fs.read_to_bytes(&path("a.jpg")).await.map(|b| b.len()) }
+    });
+    for r in futures::future::join_all(reads).await {
+        assert_eq!(r.unwrap(), 100_000);
+    }
+    let logins = fake
+        .commands()
+        .iter()
+        .filter(|c| c.starts_with("USER"))
+        .count();
+    assert!(logins > 1, "the reads should have used several connections");
+    let log = fake.log.lock().unwrap();
+    assert_eq!((log.resumed, log.refused), (9, 0));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -472,6 +545,36 @@ async fn connections_are_reused_and_capped() {
 }
 
 #[tokio::test]
+async fn idle_connections_are_checked_with_noop_and_closed_when_too_old() {
+    let fake = Fake::start(Script {
+        size: 5,
+        ..Script::default()
+    })
+    .await;
+    let count = |prefix: &str| {
+        fake.commands()
+            .iter()
+            .filter(|c| c.starts_with(prefix))
+            .count()
+    };
+    // Checked before every reuse.
+    let mut options = RemoteOptions::new().password("fake-secret-77");
+    options.pool.health_check_after = Duration::ZERO;
+    let fs = connect(&fake.url(), options.clone()).await.unwrap();
+    for _ in 0..3 {
+        fs.stat(&path("a.jpg")).await.unwrap();
+    }
+    assert_eq!((count("USER"), count("NOOP")), (1, 3));
+    // Never reused: every call logs in afresh.
+    options.pool.idle_timeout = Duration::ZERO;
+    let fs = connect(&fake.url(), options).await.unwrap();
+    for _ in 0..3 {
+        fs.stat(&path("a.jpg")).await.unwrap();
+    }
+    assert_eq!(count("USER"), 1 + 1 + 3);
+}
+
+#[tokio::test]
 async fn a_read_dropped_half_way_does_not_poison_the_pool() {
     let server = FtpServer::start().await.unwrap();
     let fs = connect(
@@ -517,19 +620,23 @@ async fn active_mode_moves_data_too() {
 // ---------------------------------------------------------------------------------------
 // Throughput sanity check (not a benchmark; prints MB/s, asserts only correctness).
 //
-// cargo test -p ftp-connector --test backends ftp::throughput -- --ignored --nocapture
+// cargo test -p ftp-connector --test backends ftp::throughput -- --ignored --nocapture --exact
 
 async fn round_trip(label: &str, fs: &FtpFs) {
     const SIZE: u64 = 100 * 1000 * 1000;
     let p = path(&format!("throughput-{:08x}.bin", rand::random::<u32>()));
     let t = Instant::now();
-    fs.write(
-        &p,
-        stream::generated(9, SIZE),
-        &WriteOptions::new().expected_len(SIZE),
-    )
-    .await
-    .unwrap();
+    // One 1 MiB chunk sent again and again: generating bytes in a debug build would be
+    // slower than the transfer being measured.
+    let chunk = bytes::Bytes::from(vec![0x5A; 1 << 20]);
+    let body = futures::stream::iter((0..SIZE.div_ceil(1 << 20)).map(move |i| {
+        let len = (SIZE - i * (1 << 20)).min(1 << 20) as usize;
+        Ok(chunk.slice(..len))
+    }))
+    .boxed();
+    fs.write(&p, body, &WriteOptions::new().expected_len(SIZE))
+        .await
+        .unwrap();
     let up = t.elapsed();
     let t = Instant::now();
     let mut s = fs.read(&p, 0).await.unwrap();

@@ -1,11 +1,29 @@
 //! A scripted FTP server on 127.0.0.1 for what real servers will not do on demand: list
 //! hostile names (`..`, `a/b`, CR), lie about a cut transfer, fail with `421`, refuse
-//! `EPSV`. It speaks just enough FTP for `FtpFs`, and records every command it receives.
+//! `EPSV`, speak implicit FTPS, and insist (like vsftpd's `require_ssl_reuse`) that every
+//! TLS data connection resumes the session of its own control connection. It speaks just
+//! enough FTP for `FtpFs`, and records every command it receives.
 
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use rustls::ServerConfig;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::server::ServerSessionMemoryCache;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
+
+/// How the fake server uses TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Tls {
+    /// Plain FTP only.
+    Off,
+    /// `AUTH TLS` on the control connection.
+    Explicit,
+    /// TLS from the first byte.
+    Implicit,
+}
 
 /// What the fake server says and sends.
 #[derive(Debug, Clone)]
@@ -27,6 +45,8 @@ pub(super) struct Script {
     /// Answer the first `SIZE` of each connection that has not yet seen one with `421`
     /// and hang up, this many times in all.
     pub(super) fail_first_size: usize,
+    /// TLS mode.
+    pub(super) tls: Tls,
 }
 
 impl Default for Script {
@@ -47,16 +67,30 @@ impl Default for Script {
             body: Vec::new(),
             retr_reply: "226 Transfer complete",
             fail_first_size: 0,
+            tls: Tls::Off,
         }
     }
+}
+
+/// What the server counts, across connections.
+#[derive(Debug, Default)]
+pub(super) struct Log {
+    /// Every command line received, in order.
+    pub(super) commands: Vec<String>,
+    /// TLS data connections that resumed their control connection's session.
+    pub(super) resumed: usize,
+    /// TLS data connections refused for not resuming it.
+    pub(super) refused: usize,
 }
 
 /// A running fake server.
 pub(super) struct Fake {
     pub(super) port: u16,
-    /// Every command line received, on every connection, in order.
-    pub(super) commands: Arc<Mutex<Vec<String>>>,
+    pub(super) log: Arc<Mutex<Log>>,
+    /// The PEM of the (self-signed) certificate, when TLS is on.
+    pub(super) cert_path: Option<PathBuf>,
     task: tokio::task::JoinHandle<()>,
+    _dir: tempfile::TempDir,
 }
 
 impl Drop for Fake {
@@ -65,47 +99,89 @@ impl Drop for Fake {
     }
 }
 
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
 impl Fake {
     pub(super) async fn start(script: Script) -> Fake {
+        let dir = tempfile::tempdir().unwrap();
+        let (cert_path, tls) = if script.tls == Tls::Off {
+            (None, None)
+        } else {
+            let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+            let path = dir.path().join("fake.pem");
+            std::fs::write(&path, ck.cert.pem()).unwrap();
+            let key =
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.signing_key.serialize_der()));
+            let cert: CertificateDer<'static> = ck.cert.der().clone();
+            (Some(path), Some((cert, key)))
+        };
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
-        let commands = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::new(Mutex::new(Log::default()));
         let failures = Arc::new(Mutex::new(script.fail_first_size));
-        let log = commands.clone();
+        let shared = log.clone();
         let task = tokio::spawn(async move {
             while let Ok((sock, _)) = listener.accept().await {
-                let (script, log, failures) = (script.clone(), log.clone(), failures.clone());
+                // Each control connection has its own session cache and no tickets, like
+                // a vsftpd process: only its own session can be resumed.
+                let acceptor = tls.as_ref().map(|(cert, key)| {
+                    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+                    let mut config = ServerConfig::builder_with_provider(provider)
+                        .with_safe_default_protocol_versions()
+                        .unwrap()
+                        .with_no_client_auth()
+                        .with_single_cert(vec![cert.clone()], key.clone_key())
+                        .unwrap();
+                    config.session_storage = ServerSessionMemoryCache::new(64);
+                    TlsAcceptor::from(Arc::new(config))
+                });
+                let (script, log, failures) = (script.clone(), shared.clone(), failures.clone());
                 tokio::spawn(async move {
-                    let _ = session(sock, script, log, failures).await;
+                    let _ = session(sock, script, log, failures, acceptor).await;
                 });
             }
         });
         Fake {
             port,
-            commands,
+            log,
+            cert_path,
             task,
+            _dir: dir,
         }
     }
 
     pub(super) fn url(&self) -> String {
-        format!("ftp://bob@127.0.0.1:{}/", self.port)
+        let scheme = match self.cert_path {
+            None => "ftp",
+            Some(_) => "ftps",
+        };
+        format!("{scheme}://bob@127.0.0.1:{}/", self.port)
     }
 
     pub(super) fn commands(&self) -> Vec<String> {
-        self.commands.lock().unwrap().clone()
+        self.log.lock().unwrap().commands.clone()
     }
 }
 
 async fn session(
     sock: TcpStream,
     script: Script,
-    log: Arc<Mutex<Vec<String>>>,
+    log: Arc<Mutex<Log>>,
     failures: Arc<Mutex<usize>>,
+    acceptor: Option<TlsAcceptor>,
 ) -> std::io::Result<()> {
-    let (read, mut write) = sock.into_split();
-    let mut lines = BufReader::new(read);
-    write.write_all(b"220 fake server ready\r\n").await?;
+    let control: Box<dyn Io> = match (&acceptor, script.tls) {
+        (Some(a), Tls::Implicit) => Box::new(a.accept(sock).await?),
+        _ => Box::new(sock),
+    };
+    let mut lines = BufReader::new(control);
+    lines
+        .get_mut()
+        .write_all(b"220 fake server ready\r\n")
+        .await?;
     let mut data: Option<TcpListener> = None;
+    let mut protected = false;
     let mut line = String::new();
     loop {
         line.clear();
@@ -113,9 +189,21 @@ async fn session(
             return Ok(());
         }
         let cmd = line.trim_end_matches(['\r', '\n']).to_owned();
-        log.lock().unwrap().push(cmd.clone());
+        log.lock().unwrap().commands.push(cmd.clone());
         let (verb, arg) = cmd.split_once(' ').unwrap_or((cmd.as_str(), ""));
         let reply: String = match verb.to_ascii_uppercase().as_str() {
+            "AUTH" if script.tls == Tls::Explicit => {
+                lines.get_mut().write_all(b"234 AUTH TLS OK\r\n").await?;
+                let Some(a) = &acceptor else { return Ok(()) };
+                let plain = lines.into_inner();
+                lines = BufReader::new(Box::new(a.accept(plain).await?));
+                continue;
+            }
+            "PBSZ" if acceptor.is_some() => "200 PBSZ=0".into(),
+            "PROT" if acceptor.is_some() => {
+                protected = arg == "P";
+                "200 Protection set".into()
+            }
             "USER" => "331 Password please".into(),
             "PASS" if arg == script.password => "230 Logged in".into(),
             "PASS" => "530 Login incorrect".into(),
@@ -157,9 +245,8 @@ async fn session(
                     fail
                 };
                 if fail {
-                    write
-                        .write_all(b"421 Service closing, try later\r\n")
-                        .await?;
+                    let w = lines.get_mut();
+                    w.write_all(b"421 Service closing, try later\r\n").await?;
                     return Ok(());
                 }
                 format!("213 {}", script.size)
@@ -171,11 +258,35 @@ async fn session(
             ),
             "MLSD" | "LIST" | "RETR" => {
                 let Some(l) = data.take() else {
-                    write.write_all(b"425 Use EPSV first\r\n").await?;
+                    lines.get_mut().write_all(b"425 Use EPSV first\r\n").await?;
                     continue;
                 };
-                write.write_all(b"150 Opening data connection\r\n").await?;
-                let (mut d, _) = l.accept().await?;
+                let w = lines.get_mut();
+                w.write_all(b"150 Opening data connection\r\n").await?;
+                let (tcp, _) = l.accept().await?;
+                let mut d: Box<dyn Io> = match (&acceptor, protected) {
+                    (Some(a), true) => {
+                        let tls = a.accept(tcp).await?;
+                        let resumed = tls.get_ref().1.handshake_kind()
+                            == Some(rustls::HandshakeKind::Resumed);
+                        {
+                            let mut log = log.lock().unwrap();
+                            if resumed {
+                                log.resumed += 1;
+                            } else {
+                                log.refused += 1;
+                            }
+                        }
+                        if !resumed {
+                            drop(tls);
+                            let msg = b"522 SSL connection failed: session reuse required\r\n";
+                            lines.get_mut().write_all(msg).await?;
+                            continue;
+                        }
+                        Box::new(tls)
+                    }
+                    _ => Box::new(tcp),
+                };
                 let (payload, done) = if verb.eq_ignore_ascii_case("RETR") {
                     (&script.body, script.retr_reply)
                 } else {
@@ -187,12 +298,13 @@ async fn session(
                 done.into()
             }
             "QUIT" => {
-                write.write_all(b"221 Bye\r\n").await?;
+                lines.get_mut().write_all(b"221 Bye\r\n").await?;
                 return Ok(());
             }
             _ => "502 Not implemented".into(),
         };
-        write.write_all(reply.as_bytes()).await?;
-        write.write_all(b"\r\n").await?;
+        let w = lines.get_mut();
+        w.write_all(reply.as_bytes()).await?;
+        w.write_all(b"\r\n").await?;
     }
 }
