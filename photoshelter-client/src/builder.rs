@@ -50,69 +50,178 @@ impl fmt::Debug for ClientBuilder {
 
 impl ClientBuilder {
     /// A builder starting from configuration data.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use photoshelter_client::{Client, ClientBuilder, RetryPolicy};
+    /// let config: photoshelter_client::ClientConfig = serde_json::from_str(r#"{"api_key":"K3y.abc_123","access_token":"t"}"#).unwrap();
+    /// let client = ClientBuilder::from_config(config).max_in_flight(2).build()?;
+    /// # let _ = client;
+    /// # Ok::<(), photoshelter_client::Error>(())
+    /// ```
     pub fn from_config(config: ClientConfig) -> Self {
         Self { config }
     }
 
     /// The API host (default `https://www.photoshelter.com`); `/psapi/v3/…` is appended.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use photoshelter_client::{Client, ClientBuilder, RetryPolicy};
+    /// let client = Client::builder().base_url("http://127.0.0.1:8080").api_key("K3y.abc_123").access_token("t").build()?;
+    /// assert_eq!(client.base_url(), "http://127.0.0.1:8080");
+    /// # let _ = client;
+    /// # Ok::<(), photoshelter_client::Error>(())
+    /// ```
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.config.base_url = url.into();
         self
     }
     /// The API key, sent as `X-PS-Api-Key` on every call.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use photoshelter_client::{Client, ClientBuilder, RetryPolicy};
+    /// let client = Client::builder().api_key("K3y.abc_123").access_token("t").build()?;
+    /// # let _ = client;
+    /// # Ok::<(), photoshelter_client::Error>(())
+    /// ```
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.config.api_key = Some(SecretString::from(key.into()));
         self
     }
     /// Log in with e-mail and password (`mem/authenticate`, token mode).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use photoshelter_client::{Client, ClientBuilder, RetryPolicy};
+    /// let client = Client::builder().api_key("K3y.abc_123").credentials("me@example.com", "hunter2").build()?;
+    /// # let _ = client;
+    /// # Ok::<(), photoshelter_client::Error>(())
+    /// ```
     pub fn credentials(mut self, email: impl Into<String>, password: impl Into<String>) -> Self {
         self.config.email = Some(email.into());
         self.config.password = Some(SecretString::from(password.into()));
         self
     }
     /// Use an OAuth access token (`Authorization: Bearer`) instead of a login.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use photoshelter_client::{Client, ClientBuilder, RetryPolicy};
+    /// let client = Client::builder().api_key("K3y.abc_123").access_token("oauth-token").build()?;
+    /// # let _ = client;
+    /// # Ok::<(), photoshelter_client::Error>(())
+    /// ```
     pub fn access_token(mut self, token: impl Into<String>) -> Self {
         self.config.access_token = Some(SecretString::from(token.into()));
         self
     }
     /// Act for this organisation (entered right after login).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use photoshelter_client::{Client, ClientBuilder, RetryPolicy};
+    /// let org = "O0000abcdefghijk".parse()?;
+    /// let client = Client::builder().api_key("K3y.abc_123").access_token("t").organization(org).build()?;
+    /// assert!(client.organization().is_some());
+    /// # let _ = client;
+    /// # Ok::<(), photoshelter_client::Error>(())
+    /// ```
     pub fn organization(mut self, id: OrganizationId) -> Self {
         self.config.organization_id = Some(id);
         self
     }
     /// Time allowed to connect (`None`: no limit).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use photoshelter_client::{Client, ClientBuilder, RetryPolicy};
+    /// let client = Client::builder().api_key("k").access_token("t").connect_timeout(Duration::from_secs(5)).build()?;
+    /// # let _ = client;
+    /// # Ok::<(), photoshelter_client::Error>(())
+    /// ```
     pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.config.connect_timeout = timeout.into();
         self
     }
     /// Time allowed for a whole metadata call; transfers are bounded by
     /// [`read_timeout`](Self::read_timeout) instead (`None`: no limit).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use photoshelter_client::{Client, ClientBuilder, RetryPolicy};
+    /// let client = Client::builder().api_key("k").access_token("t").request_timeout(None).build()?;
+    /// # let _ = client;
+    /// # Ok::<(), photoshelter_client::Error>(())
+    /// ```
     pub fn request_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.config.request_timeout = timeout.into();
         self
     }
     /// Longest silence while reading a reply (`None`: no limit).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use photoshelter_client::{Client, ClientBuilder, RetryPolicy};
+    /// let client = Client::builder().api_key("k").access_token("t").read_timeout(Duration::from_secs(300)).build()?;
+    /// # let _ = client;
+    /// # Ok::<(), photoshelter_client::Error>(())
+    /// ```
     pub fn read_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.config.read_timeout = timeout.into();
         self
     }
     /// How long idle pooled connections are kept (`None`: until the server closes them).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use photoshelter_client::{Client, ClientBuilder, RetryPolicy};
+    /// let client = Client::builder().api_key("k").access_token("t").pool_idle_timeout(Duration::from_secs(30)).build()?;
+    /// # let _ = client;
+    /// # Ok::<(), photoshelter_client::Error>(())
+    /// ```
     pub fn pool_idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.config.pool_idle_timeout = timeout.into();
         self
     }
     /// The `User-Agent` header.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use photoshelter_client::{Client, ClientBuilder, RetryPolicy};
+    /// let client = Client::builder().api_key("k").access_token("t").user_agent("my-sync/1.0").build()?;
+    /// # let _ = client;
+    /// # Ok::<(), photoshelter_client::Error>(())
+    /// ```
     pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
         self.config.user_agent = agent.into();
         self
     }
     /// The most requests in flight at once, across all clones (at least 1, default 8).
     /// A download holds its slot until its stream ends or is dropped.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use photoshelter_client::{Client, ClientBuilder, RetryPolicy};
+    /// let client = Client::builder().api_key("k").access_token("t").max_in_flight(16).build()?;
+    /// assert!(Client::builder().api_key("k").access_token("t").max_in_flight(0).build().is_err());
+    /// # let _ = client;
+    /// # Ok::<(), photoshelter_client::Error>(())
+    /// ```
     pub fn max_in_flight(mut self, n: usize) -> Self {
         self.config.max_in_flight = n;
         self
     }
     /// How failed calls are retried.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use photoshelter_client::{Client, ClientBuilder, RetryPolicy};
+    /// let client = Client::builder().api_key("k").access_token("t").retry(RetryPolicy::none()).build()?;
+    /// # let _ = client;
+    /// # Ok::<(), photoshelter_client::Error>(())
+    /// ```
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.config.retry = policy;
         self
