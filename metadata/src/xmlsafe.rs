@@ -193,10 +193,20 @@ impl<R: BufRead> SafeReader<R> {
         }
     }
 
-    /// Namespace well-formedness: at most one colon, not at either end.
+    /// Names must be XML names and namespace-well-formed: at most one colon, each part
+    /// starting with a letter or `_`, no markup or space characters.
     fn check_name(&self, qname: &str) -> Result<()> {
-        let colons = qname.matches(':').count();
-        if colons > 1 || qname.starts_with(':') || qname.ends_with(':') {
+        let part_ok = |p: &str| {
+            p.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
+                && p.chars().all(|c| {
+                    c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '\u{B7}') || (!c.is_ascii() && !c.is_whitespace() && !c.is_control())
+                })
+        };
+        let mut parts = qname.split(':');
+        let ok = parts.next().is_some_and(part_ok)
+            && parts.next().is_none_or(part_ok)
+            && parts.next().is_none();
+        if !ok {
             return Err(Error::Xml {
                 pos: Box::new(self.pos()),
                 message: format!("name {:?} is not a valid qualified name", crate::error::clip(qname)),

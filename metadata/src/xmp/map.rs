@@ -137,7 +137,25 @@ pub(crate) fn to_metadata(props: Vec<Prop>) -> Result<AssetMetadata> {
             }
         }
     }
+    drop_unused_namespaces(&mut meta.custom);
     Ok(meta)
+}
+
+/// Removes `xmlns:p` entries that no custom field uses (a property that held nothing).
+fn drop_unused_namespaces(custom: &mut CustomFields) {
+    let mut used: HashSet<&str> = HashSet::new();
+    for (k, _) in custom.iter().filter(|(k, _)| !k.starts_with("xmlns:")) {
+        used.extend(k.split('/').filter_map(|seg| seg.split_once(':').map(|(p, _)| p)));
+    }
+    let unused: Vec<String> = custom
+        .iter()
+        .filter_map(|(k, _)| k.strip_prefix("xmlns:"))
+        .filter(|p| !used.contains(p))
+        .map(|p| format!("xmlns:{p}"))
+        .collect();
+    for k in unused {
+        custom.remove(&k);
+    }
 }
 
 fn apply(meta: &mut AssetMetadata, field: Field, prop: &Prop) -> Result<()> {

@@ -68,19 +68,13 @@ fn parse_path(key: &str) -> Option<Vec<Seg<'_>>> {
     (!expect_name).then_some(segs)
 }
 
-/// A name part that can be written as it is: not empty, no whitespace, nothing that XML
-/// markup or the path syntax uses.
+/// A name part that can be written as it is: what the reader accepts as an XML name part.
 fn is_xml_name(s: &str) -> bool {
-    s.chars()
-        .next()
-        .is_some_and(|c| !c.is_ascii_digit() && !matches!(c, '-' | '.'))
+    s.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
         && s.chars().all(|c| {
-            !c.is_whitespace()
-                && !c.is_control()
-                && !matches!(
-                    c,
-                    '/' | '[' | ']' | '@' | ':' | '<' | '>' | '&' | '"' | '\'' | '=' | '!' | '?'
-                )
+            c.is_alphanumeric()
+                || matches!(c, '_' | '-' | '.' | '\u{B7}')
+                || (!c.is_ascii() && !c.is_whitespace() && !c.is_control())
         })
 }
 
