@@ -7,7 +7,9 @@
 //! if there is none does it upload again. "Since the attempt began" is judged on the server's
 //! clock (estimated from `Date` headers) in the account time zone (`Session.tz`: `UTC`,
 //! `Etc/GMT±N` and `±HH:MM` are understood; for other zone names the check widens to the
-//! last 12 hours, the largest offset behind UTC).
+//! last 12 hours, the largest offset behind UTC). The window opens 2 s before the attempt
+//! (and `Date` has one-second steps), so an image with the same name and size uploaded a few
+//! seconds before it is taken as this upload's: the bias is against duplicates.
 
 mod source;
 mod window;

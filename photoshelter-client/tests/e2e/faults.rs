@@ -155,7 +155,8 @@ async fn a_connection_dropped_before_storing_is_uploaded_again_once() {
         .send()
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(2100)).await; // uploaded_at has one-second steps
+    // Past the window's margin: 2 s of slack plus the one-second steps of `Date` and `uploaded_at`.
+    tokio::time::sleep(Duration::from_millis(3500)).await;
     emu.faults()
         .add(
             FaultRule::drop_before_handler()
