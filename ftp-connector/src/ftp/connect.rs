@@ -5,7 +5,7 @@ use std::io;
 
 use secrecy::{ExposeSecret, SecretString};
 use suppaftp::types::FileType;
-use suppaftp::{Encoding, FtpError, Mode, Status, Utf8Encoding};
+use suppaftp::{Encoding, FtpError, Mode, Utf8Encoding};
 use tokio::net::TcpStream;
 
 use super::config::{FtpConfig, Security};
@@ -114,10 +114,10 @@ impl Conn {
                 .map_err(at_connect)?;
                 let _ = ftp.get_ref().await.set_nodelay(true);
                 // suppaftp does not protect the data channel on its own in implicit mode.
-                ftp.custom_command("PBSZ 0", &[Status::CommandOk])
+                ftp.custom_command("PBSZ 0", &[suppaftp::Status::CommandOk])
                     .await
                     .map_err(at_connect)?;
-                ftp.custom_command("PROT P", &[Status::CommandOk])
+                ftp.custom_command("PROT P", &[suppaftp::Status::CommandOk])
                     .await
                     .map_err(at_connect)?;
                 ftp
