@@ -197,9 +197,13 @@ impl<R: BufRead> SafeReader<R> {
     /// starting with a letter or `_`, no markup or space characters.
     fn check_name(&self, qname: &str) -> Result<()> {
         let part_ok = |p: &str| {
-            p.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
+            p.chars()
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || c == '_')
                 && p.chars().all(|c| {
-                    c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '\u{B7}') || (!c.is_ascii() && !c.is_whitespace() && !c.is_control())
+                    c.is_alphanumeric()
+                        || matches!(c, '_' | '-' | '.' | '\u{B7}')
+                        || (!c.is_ascii() && !c.is_whitespace() && !c.is_control())
                 })
         };
         let mut parts = qname.split(':');
@@ -209,7 +213,10 @@ impl<R: BufRead> SafeReader<R> {
         if !ok {
             return Err(Error::Xml {
                 pos: Box::new(self.pos()),
-                message: format!("name {:?} is not a valid qualified name", crate::error::clip(qname)),
+                message: format!(
+                    "name {:?} is not a valid qualified name",
+                    crate::error::clip(qname)
+                ),
             });
         }
         Ok(())
@@ -441,7 +448,9 @@ pub(crate) fn escape(s: &str, pos: &Position) -> Result<String> {
 /// the declaration's raw text).
 fn bound(res: ResolveResult<'_>) -> std::result::Result<Option<String>, EscapeError> {
     match res {
-        ResolveResult::Bound(ns) => quick_xml::escape::unescape(ns.into_inner()).map(|u| Some(u.into_owned())),
+        ResolveResult::Bound(ns) => {
+            quick_xml::escape::unescape(ns.into_inner()).map(|u| Some(u.into_owned()))
+        }
         _ => Ok(None),
     }
 }

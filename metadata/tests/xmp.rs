@@ -287,7 +287,9 @@ fn fuzz_regressions_round_trip() {
             continue;
         }
         n += 1;
-        let Ok(m) = read_xmp(&std::fs::read(&path).unwrap()) else { continue };
+        let Ok(m) = read_xmp(&std::fs::read(&path).unwrap()) else {
+            continue;
+        };
         if write_xmp(&m).is_ok() {
             assert_round_trip(&m);
         }

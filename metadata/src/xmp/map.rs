@@ -145,7 +145,10 @@ pub(crate) fn to_metadata(props: Vec<Prop>) -> Result<AssetMetadata> {
 fn drop_unused_namespaces(custom: &mut CustomFields) {
     let mut used: HashSet<&str> = HashSet::new();
     for (k, _) in custom.iter().filter(|(k, _)| !k.starts_with("xmlns:")) {
-        used.extend(k.split('/').filter_map(|seg| seg.split_once(':').map(|(p, _)| p)));
+        used.extend(
+            k.split('/')
+                .filter_map(|seg| seg.split_once(':').map(|(p, _)| p)),
+        );
     }
     let unused: Vec<String> = custom
         .iter()

@@ -70,7 +70,9 @@ fn parse_path(key: &str) -> Option<Vec<Seg<'_>>> {
 
 /// A name part that can be written as it is: what the reader accepts as an XML name part.
 fn is_xml_name(s: &str) -> bool {
-    s.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
+    s.chars()
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_')
         && s.chars().all(|c| {
             c.is_alphanumeric()
                 || matches!(c, '_' | '-' | '.' | '\u{B7}')
