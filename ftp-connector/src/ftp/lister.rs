@@ -1,19 +1,22 @@
 //! `list`: `MLSD <dir>` where the server offers it, else `CWD <dir>` + `LIST -a` (no
-//! argument: some servers expand wildcards in `LIST` arguments), parsed line by line as the
-//! data arrives.
+//! argument: some servers expand wildcards in `LIST` arguments).
+//!
+//! The listing's bytes are read whole, then the connection goes back to the pool before
+//! the first entry is yielded: a caller may use the backend while it walks through the
+//! entries (holding the connection instead would deadlock a caller that reads each file
+//! as it is listed, once the pool is exhausted). Lines are parsed as they are yielded.
+//! A listing above 128 MiB (about a million entries) is refused.
 //!
 //! Bad lines do not end the listing: a name that is not a valid [`RemotePath`] segment
 //! (`..`, `a/b`, control characters, invalid UTF-8) is yielded as [`Error::InvalidName`],
 //! a line that cannot be parsed as a [`Error::Protocol`] error quoting it; the stream then
-//! goes on. Such entries are never followed. A listing line longer than 16 KiB ends the
-//! listing with an error (and the connection is closed).
+//! goes on. Such entries are never followed.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use futures::StreamExt;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::io::AsyncReadExt;
 
 use super::core::{Conn, DataCmd, Fail, Transfer};
 use super::parse::{self, Line, Listed};
@@ -23,50 +26,94 @@ use crate::error::{Error, ErrorKind, Operation, Result};
 use crate::fs::EntryStream;
 use crate::path::RemotePath;
 
+/// The largest listing accepted, in bytes.
+const MAX_LISTING: usize = 128 * 1024 * 1024;
 /// The longest listing line accepted.
-const MAX_LINE: u64 = 16 * 1024;
+const MAX_LINE: usize = 16 * 1024;
 
 /// The entries of `dir`, lazily: nothing is sent until the stream is polled.
 pub(super) fn list(server: Arc<Server>, dir: RemotePath) -> EntryStream {
-    futures::stream::unfold(State::Start(server, dir), |state| async move {
-        match state {
-            State::Start(server, dir) => match open(&server, &dir).await {
-                Ok((pooled, transfer)) => {
-                    let reading = Reading {
-                        mlsd: server.features.mlst,
-                        idle: server.cfg.timeouts.data_idle,
-                        lines: BufReader::with_capacity(64 * 1024, transfer),
-                        pooled,
-                        server,
-                        dir,
-                        line: Vec::with_capacity(256),
-                    };
-                    next(reading).await
-                }
-                Err(e) => Some((Err(e), State::Done)),
-            },
-            State::Reading(reading) => next(*reading).await,
-            State::Done => None,
-        }
+    futures::stream::once(async move {
+        let raw = fetch(&server, &dir).await;
+        (server.features.mlst, dir, raw)
+    })
+    .flat_map(|(mlsd, dir, raw)| match raw {
+        Ok(raw) => futures::stream::iter(Lines {
+            raw,
+            pos: 0,
+            dir,
+            mlsd,
+            now: Utc::now(),
+        })
+        .boxed(),
+        Err(e) => futures::stream::once(async move { Err(e) }).boxed(),
     })
     .boxed()
 }
 
-enum State {
-    Start(Arc<Server>, RemotePath),
-    Reading(Box<Reading>),
-    Done,
+/// The whole listing; the connection is released (or closed, on failure) before it returns.
+async fn fetch(server: &Server, dir: &RemotePath) -> Result<Vec<u8>> {
+    let (mut pooled, mut transfer) = open(server, dir).await?;
+    let idle = server.cfg.timeouts.data_idle;
+    let op = Operation::List;
+    let mut raw = Vec::with_capacity(16 * 1024);
+    loop {
+        if raw.len() > MAX_LISTING {
+            return Err(bad_line(dir, "listing larger than 128 MiB", b""));
+        }
+        raw.reserve(64 * 1024);
+        match tokio::time::timeout(idle, transfer.read_buf(&mut raw)).await {
+            Err(_) => {
+                return Err(Error::Timeout {
+                    op,
+                    path: dir.as_str().to_owned(),
+                    after: idle,
+                });
+            }
+            Ok(Ok(0)) => break,
+            // A TLS peer that closes without `close_notify` (libunftp does, before a
+            // `550`): the end of the data; the final reply decides.
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+            Ok(Err(e)) => return Err(Error::io(op, dir.as_str(), e)),
+            Ok(Ok(_)) => {}
+        }
+    }
+    let reply = pooled.conn.finish(transfer).await;
+    server.release(pooled);
+    reply.map_err(|f| f.at(op, dir.as_str()))?;
+    Ok(raw)
 }
 
-struct Reading {
-    /// Declared before `pooled`: dropped first, then the (unreleased) connection closes.
-    lines: BufReader<Transfer>,
-    pooled: Pooled,
-    server: Arc<Server>,
+/// The items of a listing, one line at a time.
+struct Lines {
+    raw: Vec<u8>,
+    pos: usize,
     dir: RemotePath,
     mlsd: bool,
-    idle: Duration,
-    line: Vec<u8>,
+    now: DateTime<Utc>,
+}
+
+impl Iterator for Lines {
+    type Item = Result<Entry>;
+
+    fn next(&mut self) -> Option<Result<Entry>> {
+        while self.pos < self.raw.len() {
+            let rest = &self.raw[self.pos..];
+            let len = rest
+                .iter()
+                .position(|b| *b == b'\n')
+                .map_or(rest.len(), |i| i + 1);
+            let line = &rest[..len];
+            self.pos += len;
+            if line.len() > MAX_LINE {
+                return Some(Err(bad_line(&self.dir, "line longer than 16 KiB", line)));
+            }
+            if let Some(item) = entry_from_line(&self.dir, self.mlsd, line, self.now) {
+                return Some(item);
+            }
+        }
+        None
+    }
 }
 
 /// Opens the listing; retried once on a fresh connection when that fails with a
@@ -115,56 +162,6 @@ async fn open_on(server: &Server, conn: &mut Conn, sp: &str, dir: &RemotePath) -
         server.epsv_refused();
     }
     transfer.map_err(at)
-}
-
-/// Reads lines until one yields an item (an entry or an error) or the listing ends.
-async fn next(mut r: Reading) -> Option<(Result<Entry>, State)> {
-    let now = Utc::now();
-    loop {
-        r.line.clear();
-        let mut limited = (&mut r.lines).take(MAX_LINE);
-        let read = limited.read_until(b'\n', &mut r.line);
-        let n = match tokio::time::timeout(r.idle, read).await {
-            Err(_) => {
-                let e = Error::Timeout {
-                    op: Operation::List,
-                    path: r.dir.as_str().to_owned(),
-                    after: r.idle,
-                };
-                return Some((Err(e), State::Done));
-            }
-            // A TLS peer that closes without `close_notify` (libunftp does, before a
-            // `550`): the end of the data; the final reply decides.
-            Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => 0,
-            Ok(Err(e)) => {
-                let e = Error::io(Operation::List, r.dir.as_str(), e);
-                return Some((Err(e), State::Done));
-            }
-            Ok(Ok(n)) => n,
-        };
-        if n == 0 {
-            let Reading {
-                lines,
-                mut pooled,
-                server,
-                dir,
-                ..
-            } = r;
-            let reply = pooled.conn.finish(lines.into_inner()).await;
-            server.release(pooled);
-            return match reply {
-                Ok(()) => None,
-                Err(f) => Some((Err(f.at(Operation::List, dir.as_str())), State::Done)),
-            };
-        }
-        if !r.line.ends_with(b"\n") && n as u64 >= MAX_LINE {
-            let e = bad_line(&r.dir, "line longer than 16 KiB", &r.line);
-            return Some((Err(e), State::Done));
-        }
-        if let Some(item) = entry_from_line(&r.dir, r.mlsd, &r.line, now) {
-            return Some((item, State::Reading(Box::new(r))));
-        }
-    }
 }
 
 /// One raw line → an entry, an error, or nothing (skipped lines).

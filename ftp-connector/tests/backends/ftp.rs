@@ -600,6 +600,40 @@ async fn a_read_dropped_half_way_does_not_poison_the_pool() {
 }
 
 #[tokio::test]
+async fn files_can_be_read_while_their_listing_is_consumed_on_a_single_connection() {
+    let server = FtpServer::start().await.unwrap();
+    let options = RemoteOptions::new()
+        .password(server.password())
+        .max_connections(1);
+    let fs = connect(&server.url(), options).await.unwrap();
+    for i in 0..3 {
+        let p = path(&format!("f{i}.jpg"));
+        fs.write(&p, stream::once(format!("body {i}")), &WriteOptions::new())
+            .await
+            .unwrap();
+    }
+    let consume = async {
+        let mut listing = fs.list(&RemotePath::ROOT);
+        let mut read = 0;
+        while let Some(e) = listing.next().await {
+            let e = e.unwrap();
+            assert!(
+                fs.read_to_bytes(&e.path)
+                    .await
+                    .unwrap()
+                    .starts_with(b"body")
+            );
+            read += 1;
+        }
+        read
+    };
+    let read = tokio::time::timeout(Duration::from_secs(30), consume)
+        .await
+        .expect("the listing held the only connection");
+    assert_eq!(read, 3);
+}
+
+#[tokio::test]
 async fn active_mode_moves_data_too() {
     let Some(d) = testbed::daemon_ftp("ftp active mode") else {
         return;
