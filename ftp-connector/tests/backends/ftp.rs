@@ -720,4 +720,10 @@ async fn throughput() {
         )
         .await;
     }
+    // Peak memory of the whole test process (servers included): flat, not 100 MB more.
+    if let Ok(status) = std::fs::read_to_string("/proc/self/status")
+        && let Some(line) = status.lines().find(|l| l.starts_with("VmHWM"))
+    {
+        println!("peak RSS of the test process: {}", line[6..].trim());
+    }
 }
