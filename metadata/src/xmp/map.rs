@@ -245,7 +245,12 @@ fn flatten(custom: &mut CustomFields, key: String, node: &Node) {
             }
         }
         Node::Struct(fields) => {
+            // As for properties, a field occurs once; a repeated one is ignored.
+            let mut seen = HashSet::new();
             for f in fields {
+                if !seen.insert((f.name.ns.as_deref(), f.name.local.as_str())) {
+                    continue;
+                }
                 let child = key_of(&f.name, custom);
                 flatten(custom, format!("{key}/{child}"), &f.node);
             }

@@ -188,6 +188,8 @@ fn builtin(meta: &AssetMetadata) -> Vec<(String, W)> {
 /// Writes the sidecar text.
 pub(crate) fn write(meta: &AssetMetadata, packet: bool) -> Result<String> {
     let mut props = builtin(meta);
+    // The built-in properties that are set (custom entries added below do not count).
+    let builtin_keys: Vec<String> = props.iter().map(|(k, _)| k.clone()).collect();
     for (name, value) in meta.custom.iter() {
         if name.starts_with("xmlns:") {
             continue;
@@ -198,8 +200,7 @@ pub(crate) fn write(meta: &AssetMetadata, packet: bool) -> Result<String> {
         let Some(Seg::Name(top)) = segs.first() else {
             continue;
         };
-        let builtin_set = Field::ALL.iter().any(|f| property(*f).2 == *top)
-            && props.iter().any(|(k, _)| k == top);
+        let builtin_set = builtin_keys.iter().any(|k| k == top);
         // A custom value never replaces a built-in one that is set; it may only add
         // languages to it. (A built-in property read in an unexpected shape is custom.)
         if builtin_set && !matches!(segs.get(1), Some(Seg::Lang(_))) {
