@@ -111,6 +111,16 @@ impl Drop for Lease {
     }
 }
 
+/// Marks one connection as being opened; on drop, unmarks it and wakes the waiters.
+struct Connecting<'a>(&'a Pool);
+
+impl Drop for Connecting<'_> {
+    fn drop(&mut self) {
+        self.0.lock().connecting -= 1;
+        self.0.0.opened.notify_waiters();
+    }
+}
+
 enum Pick {
     Use(Arc<Session>),
     Open,
@@ -169,21 +179,17 @@ impl Pool {
                 Pick::Use(session) => return Ok(self.lease(session, permit)),
                 Pick::Wait => notified.await,
                 Pick::Open => {
-                    let opened = self.0.connector.open().await;
-                    let mut state = self.lock();
-                    state.connecting -= 1;
-                    let result = opened.map(|session| {
-                        let session = Arc::new(session);
-                        state.slots.push(Slot {
-                            session: session.clone(),
-                            active: 1,
-                            idle_since: Instant::now(),
-                        });
-                        session
+                    // Counts the connection as "being opened" until it is in the pool or
+                    // has failed, even if this future is dropped half-way.
+                    let connecting = Connecting(self);
+                    let session = Arc::new(self.0.connector.open().await?);
+                    self.lock().slots.push(Slot {
+                        session: session.clone(),
+                        active: 1,
+                        idle_since: Instant::now(),
                     });
-                    drop(state);
-                    self.0.opened.notify_waiters();
-                    return result.map(|session| self.lease(session, permit));
+                    drop(connecting);
+                    return Ok(self.lease(session, permit));
                 }
             }
         }

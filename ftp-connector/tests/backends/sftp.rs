@@ -46,13 +46,16 @@ mod in_process {
         let fs = connect(&server.url(), password_options(&server))
             .await
             .unwrap();
+        // The second connection logs in with the encrypted key, pinning the host key.
         let key = RemoteOptions::new()
-            .private_key(server.client_key_path())
+            .private_key(server.encrypted_client_key_path())
+            .private_key_passphrase(server.client_key_passphrase())
             .host_key_fingerprint(server.host_key_fingerprint());
         let second = connect(&server.url(), key).await.unwrap();
         Fixture::new(fs)
             .with_second(second)
             .with_raw(LocalRaw::new(server.root()))
+            .with_secrets(&[server.password(), server.client_key_passphrase()])
             .keep_alive(server)
     }
 
@@ -65,7 +68,9 @@ mod openssh {
     async fn fixture() -> Option<Fixture> {
         let daemon = testbed::daemon_sftp("sftp openssh conformance")?;
         let (fs, second) = daemon_pair(&daemon).await;
-        let mut fixture = Fixture::new(fs).with_second(second);
+        let mut fixture = Fixture::new(fs)
+            .with_second(second)
+            .with_secrets(&[&daemon.password]);
         if let Some(root) = &daemon.root {
             fixture = fixture.with_raw(LocalRaw::new(root));
         }
@@ -75,19 +80,25 @@ mod openssh {
     ftp_connector::conformance_tests!(fixture);
 }
 
-/// Two connections to the daemon's home: key + known_hosts, and password + pinned key.
+/// Two connections to the daemon's home: key + known_hosts, and password + pinned host
+/// key (key + pin when the daemon refuses passwords).
 async fn daemon_pair(daemon: &testbed::DaemonSftp) -> (SftpFs, SftpFs) {
     let url = format!("sftp://{}@{}/~/", daemon.user, daemon.addr);
     let by_key = RemoteOptions::new()
         .private_key(&daemon.key_path)
         .known_hosts(&daemon.known_hosts_path);
     let fs = connect(&url, by_key.clone()).await.unwrap();
-    let second = connect(
-        &url,
-        by_key.host_key_fingerprint(&daemon.host_key_fingerprint),
-    )
-    .await
-    .unwrap();
+    let by_password = RemoteOptions::new()
+        .password(&daemon.password)
+        .host_key_fingerprint(&daemon.host_key_fingerprint);
+    let second = match connect(&url, by_password).await {
+        Ok(second) => second,
+        Err(e) if e.kind() == ErrorKind::Auth => {
+            let pinned = by_key.host_key_fingerprint(&daemon.host_key_fingerprint);
+            connect(&url, pinned).await.unwrap()
+        }
+        Err(e) => panic!("{e}"),
+    };
     (fs, second)
 }
 
@@ -648,4 +659,145 @@ async fn openssh_home_root_fsync_and_atomic_rename() {
         Ok(fs) => assert!(fs.stat(&RemotePath::ROOT).await.unwrap().is_dir()),
         Err(e) => assert_eq!(e.kind(), ErrorKind::Auth, "{e}"),
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Throughput figures (no assertion on time): `cargo test -p ftp-connector --test backends
+// sftp::throughput -- --ignored --nocapture`. SFTP_BENCH_MB sets the size (default 100),
+// SFTP_BENCH_CHUNK_KIB and SFTP_BENCH_IN_FLIGHT override `ssh.chunk_size` and
+// `ssh.max_in_flight`.
+
+/// One upload and one download through `SftpFs` and through OpenSSH's `sftp`, alternating,
+/// three rounds; prints the medians in MB/s (10^6 bytes per second) and our/peer ratios.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "prints throughput figures; run with --ignored --nocapture"]
+async fn throughput() {
+    let mb = env_u64("SFTP_BENCH_MB").unwrap_or(100);
+    let size = mb * 1_000_000;
+    let scratch = tempfile::tempdir().unwrap();
+    let local = scratch.path().join("bench.bin");
+    let mut file = tokio::fs::File::create(&local).await.unwrap();
+    let mut data = stream::generated(42, size);
+    while let Some(chunk) = data.next().await {
+        file.write_all(&chunk.unwrap()).await.unwrap();
+    }
+    file.sync_all().await.unwrap();
+    drop(file);
+
+    let server = start().await;
+    let in_process = Target {
+        name: "in-process server",
+        url: server.url(),
+        user: server.user().to_owned(),
+        addr: server.addr(),
+        key: server.client_key_path().to_owned(),
+        known_hosts: server.known_hosts_path().to_owned(),
+    };
+    let mut targets = vec![in_process];
+    if let Some(d) = testbed::daemon_sftp("throughput (OpenSSH)") {
+        targets.push(Target {
+            name: "OpenSSH sshd",
+            url: format!("sftp://{}@{}/~/", d.user, d.addr),
+            user: d.user.clone(),
+            addr: d.addr,
+            key: d.key_path.clone(),
+            known_hosts: d.known_hosts_path.clone(),
+        });
+    }
+    for t in &targets {
+        let mut options = RemoteOptions::new()
+            .private_key(&t.key)
+            .known_hosts(&t.known_hosts);
+        if let Some(kib) = env_u64("SFTP_BENCH_CHUNK_KIB") {
+            options.ssh.chunk_size = u32::try_from(kib * 1024).unwrap();
+        }
+        if let Some(n) = env_u64("SFTP_BENCH_IN_FLIGHT") {
+            options.ssh.max_in_flight = usize::try_from(n).unwrap();
+        }
+        let fs = connect(&t.url, options).await.unwrap();
+        let remote = path(&format!("bench-{:08x}.bin", rand::random::<u32>()));
+        let mut rows: [Vec<f64>; 4] = Default::default();
+        for _ in 0..3 {
+            let t0 = std::time::Instant::now();
+            let source = stream::from_file(&local).await.unwrap();
+            fs.write(&remote, source, &WriteOptions::new().expected_len(size))
+                .await
+                .unwrap();
+            rows[0].push(mb_per_s(size, t0));
+            let t0 = std::time::Instant::now();
+            openssh_sftp(t, &format!("put {} {}", local.display(), remote.as_str())).await;
+            rows[1].push(mb_per_s(size, t0));
+            let t0 = std::time::Instant::now();
+            let mut s = fs.read(&remote, 0).await.unwrap();
+            let mut got = 0u64;
+            while let Some(c) = s.next().await {
+                got += c.unwrap().len() as u64;
+            }
+            assert_eq!(got, size);
+            rows[2].push(mb_per_s(size, t0));
+            let t0 = std::time::Instant::now();
+            openssh_sftp(t, &format!("get {} /dev/null", remote.as_str())).await;
+            rows[3].push(mb_per_s(size, t0));
+        }
+        fs.remove_file(&remote).await.unwrap();
+        let [up, peer_up, down, peer_down] = rows.map(median);
+        println!(
+            "{} ({mb} MB, median of 3): SftpFs up {up:.0} MB/s, sftp put {peer_up:.0} MB/s \
+             (ratio {:.2}); SftpFs down {down:.0} MB/s, sftp get {peer_down:.0} MB/s (ratio {:.2})",
+            t.name,
+            up / peer_up,
+            down / peer_down
+        );
+    }
+}
+
+struct Target {
+    name: &'static str,
+    url: String,
+    user: String,
+    addr: SocketAddr,
+    key: std::path::PathBuf,
+    known_hosts: std::path::PathBuf,
+}
+
+fn env_u64(name: &str) -> Option<u64> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
+}
+
+fn mb_per_s(bytes: u64, since: std::time::Instant) -> f64 {
+    bytes as f64 / 1e6 / since.elapsed().as_secs_f64()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Runs one batch command with OpenSSH's `sftp` client (key login, host key checked).
+async fn openssh_sftp(t: &Target, command: &str) {
+    let mut child = tokio::process::Command::new("sftp")
+        .args(["-q", "-b", "-", "-P", &t.addr.port().to_string(), "-i"])
+        .arg(&t.key)
+        .arg("-o")
+        .arg(format!("UserKnownHostsFile={}", t.known_hosts.display()))
+        .args([
+            "-o",
+            "StrictHostKeyChecking=yes",
+            "-o",
+            "IdentitiesOnly=yes",
+        ])
+        .args(["-o", "LogLevel=ERROR"])
+        .arg(format!("{}@127.0.0.1", t.user))
+        .env_remove("SSH_AUTH_SOCK")
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("OpenSSH sftp client");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(format!("{command}\n").as_bytes())
+        .await
+        .unwrap();
+    drop(stdin);
+    let status = child.wait().await.unwrap();
+    assert!(status.success(), "sftp {command}: {status}");
 }
