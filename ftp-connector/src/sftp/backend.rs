@@ -77,7 +77,10 @@ impl SftpFs {
     /// The first connection is kept in the pool.
     #[tracing::instrument(skip(options), fields(url = %url))]
     pub async fn connect(url: RemoteUrl, options: RemoteOptions) -> Result<Self> {
-        let settings = SftpSettings::new(&url, &options)?;
+        Self::from_settings(SftpSettings::new(&url, &options)?).await
+    }
+
+    async fn from_settings(settings: SftpSettings) -> Result<Self> {
         let connector = Connector::new(settings).await?;
         let pool = Pool::start(connector).await?;
         let lease = pool.get().await?;
@@ -446,6 +449,8 @@ impl RemoteFs for SftpFs {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ext::RemoteFsExt;
+    use crate::stream;
 
     #[test]
     fn server_paths_join_the_root() {
@@ -454,5 +459,48 @@ mod tests {
         assert_eq!(server_path("/srv/x", &p), "/srv/x/in/a b.jpg");
         assert_eq!(server_path("/srv/x", &RemotePath::ROOT), "/srv/x");
         assert_eq!(server_path("/", &RemotePath::ROOT), "/");
+    }
+
+    /// A server without `posix-rename@openssh.com`: replacing goes through remove + rename,
+    /// and the backend says rename is not atomic.
+    #[tokio::test]
+    async fn without_posix_rename_files_are_replaced_by_remove_then_rename() {
+        let server = testbed::SftpServer::start().await.unwrap();
+        let (url, _) = RemoteUrl::parse(&server.url()).unwrap();
+        let options = RemoteOptions::new()
+            .password(server.password())
+            .host_key_fingerprint(server.host_key_fingerprint());
+        let mut settings = SftpSettings::new(&url, &options).unwrap();
+        settings.ignore_posix_rename = true;
+        let fs = SftpFs::from_settings(settings).await.unwrap();
+        assert!(!fs.capabilities().rename_is_atomic);
+        assert!(fs.capabilities().rename_can_overwrite);
+
+        let a = RemotePath::parse("a.txt").unwrap();
+        let b = RemotePath::parse("b.txt").unwrap();
+        for content in [&b"first"[..], b"second"] {
+            fs.write(&a, stream::once(content), &WriteOptions::new())
+                .await
+                .unwrap();
+            assert_eq!(&fs.read_to_bytes(&a).await.unwrap()[..], content);
+        }
+        fs.write(&b, stream::once(&b"bbb"[..]), &WriteOptions::new())
+            .await
+            .unwrap();
+        fs.rename(&a, &b).await.unwrap();
+        assert_eq!(&fs.read_to_bytes(&b).await.unwrap()[..], b"second");
+        assert!(!fs.exists(&a).await.unwrap());
+        // Not overwriting still refuses an existing target.
+        let no = WriteOptions::new().overwrite(false);
+        let e = fs
+            .write(&b, stream::once(&b"x"[..]), &no)
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Conflict);
+        let names: Vec<_> = std::fs::read_dir(server.root())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["b.txt"]);
     }
 }

@@ -55,6 +55,10 @@ pub(crate) struct SftpSettings {
     pub(crate) connect_timeout: Duration,
     pub(crate) reply_timeout: Duration,
     pub(crate) write_mode: WriteMode,
+    /// Behave as if the server did not offer `posix-rename@openssh.com` (unit tests of the
+    /// plain SFTPv3 rename path).
+    #[cfg(test)]
+    pub(crate) ignore_posix_rename: bool,
 }
 
 impl fmt::Debug for SftpSettings {
@@ -131,6 +135,8 @@ impl SftpSettings {
             connect_timeout: options.timeouts.connect,
             reply_timeout: options.timeouts.reply.max(options.timeouts.data_idle),
             write_mode: options.write_mode,
+            #[cfg(test)]
+            ignore_posix_rename: false,
         })
     }
 

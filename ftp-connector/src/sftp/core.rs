@@ -398,6 +398,9 @@ impl Connector {
             ));
         }
         let has = |name: &str| version.extensions.get(name).is_some_and(|v| v == "1");
+        #[cfg(test)]
+        let has =
+            |name: &str| has(name) && !(s.ignore_posix_rename && name.starts_with("posix-rename"));
         let mut features = Features {
             posix_rename: has("posix-rename@openssh.com"),
             fsync: has("fsync@openssh.com"),
