@@ -154,6 +154,11 @@ impl<R: BufRead> SafeReader<R> {
         p
     }
 
+    /// The line where the last event started.
+    pub(crate) fn line(&self) -> u64 {
+        self.event_line
+    }
+
     /// The path of open elements, `/a/b/c`.
     pub(crate) fn element_path(&self) -> String {
         let mut s = String::new();
@@ -247,61 +252,64 @@ impl<R: BufRead> SafeReader<R> {
             return Ok(Ev::End);
         }
         loop {
-            self.buf.clear();
+            // The buffer is taken out so that the borrowed event does not borrow `self`.
+            let mut buf = std::mem::take(&mut self.buf);
+            buf.clear();
             self.event_line = self.xml.get_ref().lines + 1;
-            let event = match self.xml.read_event_into(&mut self.buf) {
-                Ok(ev) => ev.into_owned(),
-                Err(e) => return Err(self.xml_error(e)),
-            };
-            match event {
-                Event::Start(e) => return self.start(&e, false),
-                Event::Empty(e) => return self.start(&e, true),
-                Event::End(_) => {
-                    self.text_len = 0;
-                    self.path.pop();
-                    return Ok(Ev::End);
-                }
-                Event::Text(t) => {
-                    let text = t.xml_content(XmlVersion::Implicit1_0).into_owned();
-                    return self.text(text);
-                }
-                Event::CData(t) => {
-                    let text = t.xml_content(XmlVersion::Implicit1_0).into_owned();
-                    return self.text(text);
-                }
-                Event::GeneralRef(r) => {
-                    let ch = r.resolve_char_ref().map_err(|e| self.xml_error(e))?;
-                    let name = r.xml10_content();
-                    let text = match ch {
-                        Some(c) => c.to_string(),
-                        None => match resolve_predefined_entity(&name) {
-                            Some(s) => s.to_owned(),
-                            None => return Err(self.forbidden_entity(&name)),
-                        },
-                    };
-                    return self.text(text);
-                }
-                Event::DocType(_) => {
-                    return Err(Error::Forbidden {
-                        pos: Box::new(self.pos()),
-                        what: "<!DOCTYPE> (DTDs and entity declarations are not accepted)".into(),
-                    });
-                }
-                Event::Eof => {
-                    if !self.path.is_empty() {
-                        return Err(Error::Xml {
-                            pos: Box::new(self.pos()),
-                            message: format!(
-                                "unexpected end of document: <{}> is not closed",
-                                self.path.last().map_or("", String::as_str)
-                            ),
-                        });
-                    }
-                    return Ok(Ev::Eof);
-                }
-                Event::Comment(_) | Event::Decl(_) | Event::PI(_) => {}
+            let res = self.step(&mut buf);
+            self.buf = buf;
+            if let Some(ev) = res? {
+                return Ok(ev);
             }
         }
+    }
+
+    /// Reads one event; `None` for the ones consumers never see (comments, declarations).
+    fn step(&mut self, buf: &mut Vec<u8>) -> Result<Option<Ev>> {
+        let event = match self.xml.read_event_into(buf) {
+            Ok(ev) => ev,
+            Err(e) => return Err(self.xml_error(e)),
+        };
+        let ev = match event {
+            Event::Start(e) => self.start(&e, false)?,
+            Event::Empty(e) => self.start(&e, true)?,
+            Event::End(_) => {
+                self.text_len = 0;
+                self.path.pop();
+                Ev::End
+            }
+            Event::Text(t) => self.text(t.xml_content(XmlVersion::Implicit1_0).into_owned())?,
+            Event::CData(t) => self.text(t.xml_content(XmlVersion::Implicit1_0).into_owned())?,
+            Event::GeneralRef(r) => {
+                let ch = r.resolve_char_ref().map_err(|e| self.xml_error(e))?;
+                let name = r.xml10_content();
+                let text = match ch {
+                    Some(c) => c.to_string(),
+                    None => match resolve_predefined_entity(&name) {
+                        Some(s) => s.to_owned(),
+                        None => return Err(self.forbidden_entity(&name)),
+                    },
+                };
+                self.text(text)?
+            }
+            Event::DocType(_) => {
+                return Err(Error::Forbidden {
+                    pos: Box::new(self.pos()),
+                    what: "<!DOCTYPE> (DTDs and entity declarations are not accepted)".into(),
+                });
+            }
+            Event::Eof => {
+                if let Some(open) = self.path.last() {
+                    return Err(Error::Xml {
+                        pos: Box::new(self.pos()),
+                        message: format!("unexpected end of document: <{open}> is not closed"),
+                    });
+                }
+                Ev::Eof
+            }
+            Event::Comment(_) | Event::Decl(_) | Event::PI(_) => return Ok(None),
+        };
+        Ok(Some(ev))
     }
 
     fn text(&mut self, text: String) -> Result<Ev> {

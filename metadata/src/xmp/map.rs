@@ -117,18 +117,18 @@ fn node_text(node: &Node) -> Option<String> {
 }
 
 /// Builds the record from the properties.
-pub(crate) fn to_metadata(props: Vec<Prop>) -> Result<AssetMetadata> {
+pub(crate) fn to_metadata(props: &[Prop]) -> Result<AssetMetadata> {
     let mut meta = AssetMetadata::default();
     // A property may occur once; a repeated one (two descriptions both setting it) is
     // ignored after the first, as XMP toolkits do.
-    let mut seen: HashSet<(Option<String>, String)> = HashSet::new();
+    let mut seen: HashSet<(Option<&str>, &str)> = HashSet::new();
     for prop in props {
-        if !seen.insert((prop.name.ns.clone(), prop.name.local.clone())) {
+        if !seen.insert((prop.name.ns.as_deref(), prop.name.local.as_str())) {
             continue;
         }
         match field_of(&prop.name) {
             Some(field) if !matches!(prop.node, Node::Struct(_)) => {
-                apply(&mut meta, field, &prop)?;
+                apply(&mut meta, field, prop)?;
             }
             // Anything else, including a field in an unexpected shape, is kept as custom.
             _ => {
@@ -205,7 +205,7 @@ fn apply(meta: &mut AssetMetadata, field: Field, prop: &Prop) -> Result<()> {
             Ok(())
         }
     };
-    res.map_err(|e: Error| e.at(&prop.pos.clone().with_field(field.name())))
+    res.map_err(|e: Error| e.at(&prop.at.position(&prop.name.qname).with_field(field.name())))
 }
 
 /// Stores a value that is not a built-in field under its path.

@@ -186,7 +186,8 @@ impl XmpReader {
     pub fn read_from<R: BufRead>(&self, reader: R) -> Result<AssetMetadata> {
         let mut r = SafeReader::new(reader, self.limits, self.file_name.clone());
         let props = rdf::parse(&mut r)?;
-        map::to_metadata(props)
+        map::to_metadata(&props)
+            .map_err(|e| e.at(&Position::new().with_file(self.file_name.as_deref())))
     }
 
     /// Reads a sidecar file.

@@ -7,6 +7,7 @@
 //! attributes, and `rdf:parseType="Literal"` text.
 
 use std::io::BufRead;
+use std::rc::Rc;
 
 use super::ns::{RDF, XML};
 use crate::error::{Error, Position, Result};
@@ -17,7 +18,28 @@ use crate::xmlsafe::{Attr, Ev, Name, SafeReader};
 pub(crate) struct Prop {
     pub(crate) name: Name,
     pub(crate) node: Node,
-    pub(crate) pos: Position,
+    pub(crate) at: Where,
+}
+
+/// Where a property was read, kept cheap (the element path is shared by siblings and the
+/// [`Position`] is only built for an error).
+#[derive(Debug, Clone)]
+pub(crate) struct Where {
+    line: u64,
+    parent: Rc<str>,
+    attribute: bool,
+}
+
+impl Where {
+    /// The position of the property `qname` (an attribute names its element and itself).
+    pub(crate) fn position(&self, qname: &str) -> Position {
+        let p = Position::new().with_line(self.line);
+        if self.attribute {
+            p.with_element(&*self.parent).with_field(qname)
+        } else {
+            p.with_element(format!("{}/{qname}", self.parent))
+        }
+    }
 }
 
 /// A property value.
@@ -67,10 +89,23 @@ fn parse_rdf<R: BufRead>(r: &mut SafeReader<R>) -> Result<Vec<Prop>> {
 /// A node element (`rdf:Description` or a typed node): attributes are properties, child
 /// elements are properties. Consumes up to the node's end.
 fn parse_node<R: BufRead>(r: &mut SafeReader<R>, attrs: Vec<Attr>) -> Result<Vec<Prop>> {
-    let mut props = attr_props(r, attrs);
+    let parent: Rc<str> = r.element_path().into();
+    let at = Where {
+        line: r.line(),
+        parent: parent.clone(),
+        attribute: true,
+    };
+    let mut props = attr_props(attrs, &at);
     loop {
         match r.next()? {
-            Ev::Start(name, attrs) => props.push(parse_property(r, name, attrs)?),
+            Ev::Start(name, attrs) => {
+                let at = Where {
+                    line: r.line(),
+                    parent: parent.clone(),
+                    attribute: false,
+                };
+                props.push(parse_property(r, name, attrs, at)?);
+            }
             Ev::Text(_) => {}
             Ev::End | Ev::Eof => return Ok(props),
         }
@@ -78,12 +113,12 @@ fn parse_node<R: BufRead>(r: &mut SafeReader<R>, attrs: Vec<Attr>) -> Result<Vec
 }
 
 /// Attributes that are properties: not `rdf:`, not `xml:`, not unqualified.
-fn attr_props<R: BufRead>(r: &SafeReader<R>, attrs: Vec<Attr>) -> Vec<Prop> {
+fn attr_props(attrs: Vec<Attr>, at: &Where) -> Vec<Prop> {
     attrs
         .into_iter()
         .filter(|a| is_property_name(&a.name))
         .map(|a| Prop {
-            pos: r.pos().with_field(a.name.qname.as_str()),
+            at: at.clone(),
             name: a.name,
             node: Node::Text(a.value),
         })
@@ -95,20 +130,24 @@ fn is_property_name(name: &Name) -> bool {
 }
 
 /// A property element just started: reads its value up to its end.
-fn parse_property<R: BufRead>(r: &mut SafeReader<R>, name: Name, attrs: Vec<Attr>) -> Result<Prop> {
-    let pos = r.pos();
+fn parse_property<R: BufRead>(
+    r: &mut SafeReader<R>,
+    name: Name,
+    attrs: Vec<Attr>,
+    at: Where,
+) -> Result<Prop> {
     if !is_property_name(&name) {
         return Err(Error::Structure {
-            pos: Box::new(pos),
+            pos: Box::new(r.pos()),
             message: format!("<{}> cannot be a property", name.qname),
         });
     }
-    let node = parse_value(r, attrs)?;
-    Ok(Prop { name, node, pos })
+    let node = parse_value(r, attrs, &at)?;
+    Ok(Prop { name, node, at })
 }
 
 /// The value of a property element or `rdf:li` whose start was just read.
-fn parse_value<R: BufRead>(r: &mut SafeReader<R>, attrs: Vec<Attr>) -> Result<Node> {
+fn parse_value<R: BufRead>(r: &mut SafeReader<R>, attrs: Vec<Attr>, at: &Where) -> Result<Node> {
     let mut resource = None;
     let mut parse_type = None;
     let mut fields = Vec::new();
@@ -121,7 +160,7 @@ fn parse_value<R: BufRead>(r: &mut SafeReader<R>, attrs: Vec<Attr>) -> Result<No
             }
         } else if is_property_name(&a.name) {
             fields.push(Prop {
-                pos: r.pos().with_field(a.name.qname.as_str()),
+                at: at.clone(),
                 name: a.name,
                 node: Node::Text(a.value),
             });
@@ -154,9 +193,9 @@ fn parse_value<R: BufRead>(r: &mut SafeReader<R>, attrs: Vec<Attr>) -> Result<No
                 let v = if child.ns.as_deref() == Some(RDF) {
                     match child.local.as_str() {
                         "Bag" | "Seq" => {
-                            Node::Array(parse_items(r)?.into_iter().map(|(_, n)| n).collect())
+                            Node::Array(parse_items(r, at)?.into_iter().map(|(_, n)| n).collect())
                         }
-                        "Alt" => Node::Alt(parse_items(r)?),
+                        "Alt" => Node::Alt(parse_items(r, at)?),
                         _ => Node::Struct(parse_node(r, child_attrs)?),
                     }
                 } else {
@@ -183,7 +222,7 @@ fn parse_value<R: BufRead>(r: &mut SafeReader<R>, attrs: Vec<Attr>) -> Result<No
 }
 
 /// The `rdf:li` items of an array whose start was just read, with their `xml:lang`.
-fn parse_items<R: BufRead>(r: &mut SafeReader<R>) -> Result<Vec<(String, Node)>> {
+fn parse_items<R: BufRead>(r: &mut SafeReader<R>, at: &Where) -> Result<Vec<(String, Node)>> {
     let mut items = Vec::new();
     loop {
         match r.next()? {
@@ -199,7 +238,7 @@ fn parse_items<R: BufRead>(r: &mut SafeReader<R>) -> Result<Vec<(String, Node)>>
                     .find(|a| a.name.ns.as_deref() == Some(XML) && a.name.local == "lang")
                     .map(|a| a.value.clone())
                     .unwrap_or_default();
-                items.push((lang, parse_value(r, attrs)?));
+                items.push((lang, parse_value(r, attrs, at)?));
             }
             Ev::Text(_) => {}
             Ev::End | Ev::Eof => return Ok(items),
