@@ -51,7 +51,9 @@ pub(crate) struct SftpSettings {
     pub(crate) fsync: bool,
     pub(crate) max_connections: usize,
     pub(crate) idle_timeout: Duration,
-    pub(crate) keepalive: Duration,
+    /// Keepalive interval, and the idle time after which a pooled session is checked
+    /// before reuse.
+    pub(crate) health_check_after: Duration,
     pub(crate) connect_timeout: Duration,
     pub(crate) reply_timeout: Duration,
     pub(crate) write_mode: WriteMode,
@@ -131,7 +133,7 @@ impl SftpSettings {
             fsync: ssh.fsync,
             max_connections: options.pool.max_connections,
             idle_timeout: options.pool.idle_timeout,
-            keepalive: options.pool.health_check_after,
+            health_check_after: options.pool.health_check_after,
             connect_timeout: options.timeouts.connect,
             reply_timeout: options.timeouts.reply.max(options.timeouts.data_idle),
             write_mode: options.write_mode,

@@ -71,6 +71,21 @@ impl Session {
         err
     }
 
+    /// Retires the session: the pool will not hand it out again.
+    pub(crate) fn mark_broken(&self) {
+        self.broken.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether the server still answers: one REALPATH, within a few seconds. Any reply,
+    /// even an error status, proves the connection works.
+    pub(crate) async fn answers(&self) -> bool {
+        let limit = self.reply_timeout.min(Duration::from_secs(10));
+        match tokio::time::timeout(limit, self.sftp.realpath(".")).await {
+            Ok(Ok(_)) | Ok(Err(SftpError::Status(_))) => true,
+            Ok(Err(_)) | Err(_) => false,
+        }
+    }
+
     /// Closes the connection politely (best effort).
     pub(crate) async fn close(&self) {
         let _ = self.sftp.close_session();
@@ -196,7 +211,7 @@ impl Connector {
             None => None,
         };
         let ssh_config = Arc::new(client::Config {
-            keepalive_interval: Some(settings.keepalive),
+            keepalive_interval: Some(settings.health_check_after),
             keepalive_max: 3,
             nodelay: true,
             ..Default::default()

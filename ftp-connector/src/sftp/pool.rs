@@ -122,7 +122,11 @@ impl Drop for Connecting<'_> {
 }
 
 enum Pick {
-    Use(Arc<Session>),
+    /// This session; `check` when it has been idle long enough to need a health check.
+    Use {
+        session: Arc<Session>,
+        check: bool,
+    },
     Open,
     Wait,
 }
@@ -158,26 +162,38 @@ impl Pool {
     /// A session for one operation: an idle one, else a new connection while under the
     /// cap, else the least busy one.
     pub(crate) async fn get(&self) -> Result<Lease> {
-        let permit =
-            self.0
-                .permits
-                .clone()
-                .acquire_owned()
-                .await
-                .map_err(|_| Error::Connection {
-                    op: Operation::Connect,
-                    endpoint: self.0.connector.settings.endpoint(),
-                    message: "the pool is closed".into(),
-                    source: None,
-                })?;
         loop {
+            let permit =
+                self.0
+                    .permits
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .map_err(|_| Error::Connection {
+                        op: Operation::Connect,
+                        endpoint: self.0.connector.settings.endpoint(),
+                        message: "the pool is closed".into(),
+                        source: None,
+                    })?;
             let notified = self.0.opened.notified();
             tokio::pin!(notified);
             // Register for a wake-up before looking, so that none is missed.
             notified.as_mut().enable();
             match self.pick() {
-                Pick::Use(session) => return Ok(self.lease(session, permit)),
-                Pick::Wait => notified.await,
+                Pick::Use { session, check } => {
+                    let lease = self.lease(session, permit);
+                    // A connection idle for a while may have died silently (a NAT or a
+                    // firewall forgot it): ask before trusting it with an operation.
+                    if check && !lease.answers().await {
+                        lease.mark_broken();
+                        continue;
+                    }
+                    return Ok(lease);
+                }
+                Pick::Wait => {
+                    drop(permit);
+                    notified.await;
+                }
                 Pick::Open => {
                     // Counts the connection as "being opened" until it is in the pool or
                     // has failed, even if this future is dropped half-way.
@@ -223,7 +239,11 @@ impl Pool {
         match least {
             Some(slot) if slot.active == 0 => {
                 slot.active += 1;
-                Pick::Use(slot.session.clone())
+                Pick::Use {
+                    session: slot.session.clone(),
+                    check: slot.idle_since.elapsed()
+                        >= self.0.connector.settings.health_check_after,
+                }
             }
             _ if alive + state.connecting < max => {
                 state.connecting += 1;
@@ -231,7 +251,10 @@ impl Pool {
             }
             Some(slot) => {
                 slot.active += 1;
-                Pick::Use(slot.session.clone())
+                Pick::Use {
+                    session: slot.session.clone(),
+                    check: false,
+                }
             }
             None => Pick::Wait,
         }

@@ -441,7 +441,17 @@ struct Proxy {
     addr: SocketAddr,
     /// Connections accepted so far.
     accepted: Arc<AtomicUsize>,
+    /// Connections numbered below this stop forwarding, silently (a dead NAT entry).
+    frozen: Arc<AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
+}
+
+impl Proxy {
+    /// Every connection accepted so far goes silent; later ones work.
+    fn freeze_existing(&self) {
+        self.frozen
+            .store(self.accepted.load(Ordering::SeqCst), Ordering::SeqCst);
+    }
 }
 
 impl Drop for Proxy {
@@ -455,10 +465,15 @@ async fn cut_proxy(target: SocketAddr, way: Way, limit: u64) -> Proxy {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let accepted = Arc::new(AtomicUsize::new(0));
+    let frozen = Arc::new(AtomicUsize::new(0));
     let counter = accepted.clone();
+    let freeze = frozen.clone();
     let task = tokio::spawn(async move {
         while let Ok((client, _)) = listener.accept().await {
-            counter.fetch_add(1, Ordering::SeqCst);
+            let gate = Gate {
+                index: counter.fetch_add(1, Ordering::SeqCst),
+                frozen: freeze.clone(),
+            };
             tokio::spawn(async move {
                 let Ok(server) = TcpStream::connect(target).await else {
                     return;
@@ -471,8 +486,8 @@ async fn cut_proxy(target: SocketAddr, way: Way, limit: u64) -> Proxy {
                 };
                 // Whichever direction ends first (the cut) drops both sockets.
                 tokio::select! {
-                    _ = copy_at_most(cr, sw, up) => {}
-                    _ = copy_at_most(sr, cw, down) => {}
+                    _ = copy_at_most(cr, sw, up, gate.clone()) => {}
+                    _ = copy_at_most(sr, cw, down, gate) => {}
                 }
             });
         }
@@ -480,14 +495,23 @@ async fn cut_proxy(target: SocketAddr, way: Way, limit: u64) -> Proxy {
     Proxy {
         addr,
         accepted,
+        frozen,
         task,
     }
+}
+
+/// Whether one proxied connection may forward.
+#[derive(Clone, Default)]
+struct Gate {
+    index: usize,
+    frozen: Arc<AtomicUsize>,
 }
 
 async fn copy_at_most(
     mut from: tokio::net::tcp::OwnedReadHalf,
     mut to: tokio::net::tcp::OwnedWriteHalf,
     limit: u64,
+    gate: Gate,
 ) {
     let mut buf = vec![0u8; 16 * 1024];
     let mut sent = 0u64;
@@ -496,6 +520,10 @@ async fn copy_at_most(
             Ok(0) | Err(_) => return,
             Ok(n) => n,
         };
+        if gate.index < gate.frozen.load(Ordering::SeqCst) {
+            // Silent from now on: no byte, no FIN, no RST.
+            std::future::pending::<()>().await;
+        }
         let n = n.min(usize::try_from(limit - sent).unwrap_or(usize::MAX));
         if to.write_all(&buf[..n]).await.is_err() {
             return;
@@ -599,8 +627,8 @@ async fn a_stalled_server_times_out_and_the_backend_recovers() {
                 };
                 let (cr, cw) = client.into_split();
                 let (sr, sw) = server.into_split();
-                let up = tokio::spawn(copy_at_most(cr, sw, u64::MAX));
-                copy_at_most(sr, cw, limit).await;
+                let up = tokio::spawn(copy_at_most(cr, sw, u64::MAX, Gate::default()));
+                copy_at_most(sr, cw, limit, Gate::default()).await;
                 // Hold the connection open, silent, until the test ends.
                 let _ = up.await;
             });
@@ -621,6 +649,32 @@ async fn a_stalled_server_times_out_and_the_backend_recovers() {
     let back = fs.read_to_bytes(&path("a.bin")).await.unwrap();
     assert_eq!(back.len(), 2 * 1024 * 1024);
     stall.abort();
+}
+
+#[tokio::test]
+async fn a_pooled_connection_that_died_silently_is_replaced_before_use() {
+    let server = start().await;
+    let proxy = cut_proxy(server.addr(), Way::Down, u64::MAX).await;
+    let mut options = via_proxy(&server);
+    options.pool.health_check_after = Duration::from_millis(300);
+    options.timeouts.reply = Duration::from_secs(1);
+    options.timeouts.data_idle = Duration::from_secs(1);
+    let fs = connect(&format!("sftp://alice@{}/", proxy.addr), options)
+        .await
+        .unwrap();
+    fs.write(
+        &path("a.txt"),
+        stream::once(&b"a"[..]),
+        &WriteOptions::new(),
+    )
+    .await
+    .unwrap();
+    proxy.freeze_existing();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    // The idle connection is checked, found silent, and replaced: the call succeeds.
+    let e = fs.stat(&path("a.txt")).await.unwrap();
+    assert_eq!(e.size, Some(1));
+    assert_eq!(proxy.accepted.load(Ordering::SeqCst), 2);
 }
 
 // ---------------------------------------------------------------------------------------
