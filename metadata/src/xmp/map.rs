@@ -91,6 +91,15 @@ fn key_of(name: &Name, custom: &mut CustomFields) -> String {
     format!("{prefix}:{}", name.local)
 }
 
+/// A usable language tag (BCP 47 letters, digits and hyphens; `_` is tolerated). Items
+/// with any other `xml:lang` are skipped.
+fn is_lang_tag(lang: &str) -> bool {
+    !lang.is_empty()
+        && lang
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
 fn is_default_lang(lang: &str) -> bool {
     lang.eq_ignore_ascii_case("x-default")
 }
@@ -177,7 +186,7 @@ fn apply(meta: &mut AssetMetadata, field: Field, prop: &Prop) -> Result<()> {
             .position(|(l, _)| is_default_lang(l))
             .unwrap_or(0);
         for (i, (lang, node)) in items.iter().enumerate() {
-            if i != default && !lang.is_empty() && matches!(node, Node::Text(_)) {
+            if i != default && is_lang_tag(lang) && matches!(node, Node::Text(_)) {
                 flatten(&mut meta.custom, format!("{key}@{lang}"), node);
             }
         }
@@ -239,7 +248,7 @@ fn flatten(custom: &mut CustomFields, key: String, node: &Node) {
                     if !t.is_empty() {
                         flatten(custom, key.clone(), item);
                     }
-                } else {
+                } else if is_lang_tag(lang) {
                     flatten(custom, format!("{key}@{lang}"), item);
                 }
             }

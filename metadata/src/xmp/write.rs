@@ -56,7 +56,11 @@ fn parse_path(key: &str) -> Option<Vec<Seg<'_>>> {
         } else if let Some(r) = rest.strip_prefix('@') {
             let end = r.find(['/', '[', '@']).unwrap_or(r.len());
             let lang = &r[..end];
-            if lang.is_empty() {
+            if lang.is_empty()
+                || !lang
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
                 return None;
             }
             segs.push(Seg::Lang(lang));
