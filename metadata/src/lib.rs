@@ -53,9 +53,11 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod csv;
+mod custom;
 mod date;
 mod error;
 mod field;
+mod keywords;
 mod merge;
 mod model;
 pub mod photoshelter;
@@ -64,13 +66,13 @@ pub mod xml;
 mod xmlsafe;
 pub mod xmp;
 
+pub use custom::{CustomFields, FieldValue};
 pub use date::DateCreated;
 pub use error::{Error, ErrorKind, Position, Result};
 pub use field::Field;
+pub use keywords::{KeywordSeparator, Keywords};
 pub use merge::{Diff, Merge, MergePolicy};
-pub use model::{
-    AssetMetadata, CustomFields, FieldValue, KeywordSeparator, Keywords, ManifestRecord,
-};
+pub use model::{AssetMetadata, ManifestRecord};
 pub use values::{CopyrightStatus, Rating, ReleaseStatus};
 
 #[cfg(doctest)]

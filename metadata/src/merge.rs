@@ -3,8 +3,9 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::custom::FieldValue;
 use crate::field::Field;
-use crate::model::{AssetMetadata, FieldValue};
+use crate::model::AssetMetadata;
 
 /// What a merge does with one field, as PhotoShelter's batch edit offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

@@ -32,9 +32,11 @@
 //! # Ok::<(), asset_metadata::Error>(())
 //! ```
 
+use crate::custom::FieldValue;
 use crate::error::{Position, Result};
 use crate::field::Field;
-use crate::model::{AssetMetadata, FieldValue, KeywordSeparator};
+use crate::keywords::KeywordSeparator;
+use crate::model::AssetMetadata;
 use crate::values::ReleaseStatus;
 
 /// PhotoShelter's name for a built-in field.

@@ -20,14 +20,17 @@
 //! # Ok::<(), asset_metadata::Error>(())
 //! ```
 
+mod builder;
 mod field_map;
 mod reader;
 mod text;
 mod writer;
 
+pub use builder::{MappingBuilder, UnknownColumns};
 pub use field_map::{Column, FieldMap};
-pub use reader::{ManifestReader, MappingBuilder, UnknownColumns};
+pub use reader::ManifestReader;
 pub use text::Encoding;
 pub use writer::{ManifestWriter, WriteColumn, WriterBuilder};
 
-pub use crate::model::{KeywordSeparator, ManifestRecord};
+pub use crate::keywords::KeywordSeparator;
+pub use crate::model::ManifestRecord;

@@ -4,9 +4,11 @@ use std::collections::HashMap;
 use std::io::BufRead;
 
 use super::{Parsed, UnknownElements, XPath, XmlManifestConfig, XmlTarget};
+use crate::custom::FieldValue;
 use crate::error::{Error, Position, Result, clip};
 use crate::field::Field;
-use crate::model::{AssetMetadata, FieldValue, KeywordSeparator, ManifestRecord, normalize_key};
+use crate::keywords::KeywordSeparator;
+use crate::model::{AssetMetadata, ManifestRecord, normalize_key};
 use crate::xmlsafe::{Ev, Limits, SafeReader};
 
 /// One element of a record, held only while the record is mapped.

@@ -5,9 +5,10 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use super::{Parsed, XmlManifestConfig, XmlTarget};
+use crate::custom::FieldValue;
 use crate::error::{Error, Position, Result};
 use crate::field::Field;
-use crate::model::{AssetMetadata, FieldValue};
+use crate::model::AssetMetadata;
 use crate::xmlsafe::escape;
 
 #[derive(Debug, Default)]

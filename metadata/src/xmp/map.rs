@@ -11,9 +11,11 @@ use std::collections::HashSet;
 
 use super::ns::{self, DC, IPTC_CORE, PHOTOSHOP, PLUS, XMP, XMP_RIGHTS};
 use super::rdf::{Node, Prop};
+use crate::custom::{CustomFields, FieldValue};
 use crate::error::{Error, Result};
 use crate::field::Field;
-use crate::model::{AssetMetadata, CustomFields, FieldValue, KeywordSeparator};
+use crate::keywords::KeywordSeparator;
+use crate::model::AssetMetadata;
 use crate::xmlsafe::Name;
 
 /// The XMP property of each built-in field: `(namespace, local name, prefixed name)`.

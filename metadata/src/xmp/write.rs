@@ -4,9 +4,10 @@ use std::fmt::Write as _;
 
 use super::map::property;
 use super::ns;
+use crate::custom::FieldValue;
 use crate::error::{Position, Result};
 use crate::field::Field;
-use crate::model::{AssetMetadata, FieldValue};
+use crate::model::AssetMetadata;
 use crate::xmlsafe::escape;
 
 /// A value to write.
