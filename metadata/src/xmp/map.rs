@@ -219,6 +219,25 @@ fn apply(meta: &mut AssetMetadata, field: Field, prop: &Prop) -> Result<()> {
     res.map_err(|e: Error| e.at(&prop.at.position(&prop.name.qname).with_field(field.name())))
 }
 
+/// Whether flattening `node` stores nothing at all.
+fn is_void(node: &Node) -> bool {
+    match node {
+        Node::Text(_) | Node::Array(_) => false,
+        Node::Alt(items) => {
+            let default = items
+                .iter()
+                .position(|(l, _)| is_default_lang(l))
+                .unwrap_or(0);
+            !items.iter().enumerate().any(|(i, (lang, n))| match n {
+                Node::Text(t) if i == default || lang.is_empty() => !t.is_empty(),
+                Node::Text(_) => is_lang_tag(lang),
+                _ => false,
+            })
+        }
+        Node::Struct(fields) => fields.iter().all(|f| is_void(&f.node)),
+    }
+}
+
 /// Stores a value that is not a built-in field under its path.
 fn flatten(custom: &mut CustomFields, key: String, node: &Node) {
     match node {
@@ -227,15 +246,19 @@ fn flatten(custom: &mut CustomFields, key: String, node: &Node) {
                 custom.insert(key, t.as_str());
             }
         }
-        Node::Array(items) if items.iter().all(|n| matches!(n, Node::Text(_))) => {
-            let texts: Vec<String> = items.iter().filter_map(node_text).collect();
-            if !custom.contains(&key) {
-                custom.insert(key, FieldValue::List(texts));
-            }
-        }
         Node::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                flatten(custom, format!("{key}[{}]", i + 1), item);
+            // Items that hold nothing (an empty structure) are dropped, so numbering and
+            // the list-of-text shape are what a rewrite reproduces.
+            let items: Vec<&Node> = items.iter().filter(|n| !is_void(n)).collect();
+            if items.iter().all(|n| matches!(n, Node::Text(_))) {
+                let texts: Vec<String> = items.iter().filter_map(|n| node_text(n)).collect();
+                if !custom.contains(&key) {
+                    custom.insert(key, FieldValue::List(texts));
+                }
+            } else {
+                for (i, item) in items.iter().enumerate() {
+                    flatten(custom, format!("{key}[{}]", i + 1), item);
+                }
             }
         }
         Node::Alt(items) => {
