@@ -93,10 +93,11 @@ fn key_of(name: &Name, custom: &mut CustomFields) -> String {
     format!("{prefix}:{}", name.local)
 }
 
-/// A usable language tag (BCP 47 letters, digits and hyphens; `_` is tolerated). Items
-/// with any other `xml:lang` are skipped.
+/// A usable language tag other than `x-default` (BCP 47 letters, digits and hyphens; `_`
+/// is tolerated). Items with any other `xml:lang`, or a second `x-default`, are skipped.
 fn is_lang_tag(lang: &str) -> bool {
     !lang.is_empty()
+        && !is_default_lang(lang)
         && lang
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
