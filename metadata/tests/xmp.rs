@@ -296,3 +296,31 @@ fn fuzz_regressions_round_trip() {
     }
     assert!(n > 0);
 }
+
+#[test]
+fn qualified_values_are_read() {
+    let doc = r#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+        xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:xmp="http://ns.adobe.com/xap/1.0/"
+        xmlns:xmpidq="http://ns.adobe.com/xmp/Identifier/qual/1.0/">
+      <rdf:Description>
+        <dc:creator><rdf:Seq><rdf:li rdf:parseType="Resource">
+          <rdf:value>Ana Lima</rdf:value><xmpidq:Scheme>staff</xmpidq:Scheme>
+        </rdf:li></rdf:Seq></dc:creator>
+        <xmp:Identifier><rdf:Bag><rdf:li rdf:parseType="Resource">
+          <rdf:value>ISBN 0-00-000000-0</rdf:value><xmpidq:Scheme>ISBN</xmpidq:Scheme>
+        </rdf:li></rdf:Bag></xmp:Identifier>
+      </rdf:Description>
+    </rdf:RDF>"#;
+    let m = read_xmp(doc.as_bytes()).unwrap();
+    assert_eq!(
+        m.creator.as_deref(),
+        Some("Ana Lima"),
+        "the qualifier is dropped"
+    );
+    assert_eq!(
+        text(&m, "xmp:Identifier[1]/rdf:value"),
+        "ISBN 0-00-000000-0"
+    );
+    assert_eq!(text(&m, "xmp:Identifier[1]/xmpidq:Scheme"), "ISBN");
+    assert_round_trip(&m);
+}

@@ -136,7 +136,9 @@ fn parse_property<R: BufRead>(
     attrs: Vec<Attr>,
     at: Where,
 ) -> Result<Prop> {
-    if !is_property_name(&name) {
+    // `rdf:value` is the value of a qualified property (`xmp:Identifier` with
+    // `xmpidq:Scheme`); it is read as a structure field.
+    if !is_property_name(&name) && !name.is(RDF, "value") {
         return Err(Error::Structure {
             pos: Box::new(r.pos()),
             message: format!("<{}> cannot be a property", name.qname),
