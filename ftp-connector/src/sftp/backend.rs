@@ -75,7 +75,7 @@ impl std::fmt::Debug for SftpFs {
 impl SftpFs {
     /// Connects, checks the host key, logs in and checks that the root is a directory.
     /// The first connection is kept in the pool.
-    #[tracing::instrument(skip(options), fields(url = %url))]
+    #[tracing::instrument(skip_all, fields(url = %url))]
     pub async fn connect(url: RemoteUrl, options: RemoteOptions) -> Result<Self> {
         Self::from_settings(SftpSettings::new(&url, &options)?).await
     }

@@ -803,6 +803,13 @@ async fn throughput() {
             down / peer_down
         );
     }
+    // The in-process server lives in this process too, so this bounds both together.
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let peak = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .unwrap_or("VmHWM: ?");
+    println!("peak RSS of this process (client and in-process server): {peak}");
 }
 
 struct Target {
