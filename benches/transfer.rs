@@ -26,6 +26,10 @@
 //!   --sink-memory      tree-down: copy into a `MemoryFs` instead of the local folder (a
 //!                      diagnostic: the remote side's cost alone)
 //!   --current-thread   run on tokio's current-thread runtime (default: multi-thread)
+//!   --thread-io        up/down: the local file is read or written by a plain thread and
+//!                      the remote side is driven by `RemoteFs::read`/`write` directly, not
+//!                      `LocalFs` + `copy_to` (a diagnostic: what `LocalFs`'s per-chunk
+//!                      blocking-pool hops cost); `--chunk` sets the read size of `up`
 //! ```
 //!
 //! The password comes from the `TRANSFER_PASSWORD` environment variable (never from the
@@ -75,11 +79,13 @@ struct Args {
     walk_inline: bool,
     sink_memory: bool,
     current_thread: bool,
+    thread_io: bool,
+    chunk: usize,
 }
 
 const USAGE: &str = "usage: transfer up|down|tree-down <url> <from> <to> [--concurrency N] \
 [--connections N] [--key PATH] [--known-hosts PATH] [--host-fp FP] [--ca PATH] \
-[--tls-name NAME] [--via copy|read] [--walk-inline] [--sink-memory] [--current-thread]   (password: $TRANSFER_PASSWORD)";
+[--tls-name NAME] [--via copy|read] [--walk-inline] [--sink-memory] [--current-thread] [--thread-io [--chunk BYTES]]   (password: $TRANSFER_PASSWORD)";
 
 fn parse_args() -> Result<Args, String> {
     let mut positional = Vec::new();
@@ -99,6 +105,8 @@ fn parse_args() -> Result<Args, String> {
         walk_inline: false,
         sink_memory: false,
         current_thread: false,
+        thread_io: false,
+        chunk: 256 * 1024,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -133,6 +141,8 @@ fn parse_args() -> Result<Args, String> {
             "--walk-inline" => args.walk_inline = true,
             "--sink-memory" => args.sink_memory = true,
             "--current-thread" => args.current_thread = true,
+            "--thread-io" => args.thread_io = true,
+            "--chunk" => args.chunk = value(&arg)?.parse().map_err(|e| format!("--chunk: {e}"))?,
             "-h" | "--help" => return Err(String::new()),
             s if s.starts_with("--") => return Err(format!("unknown option {s}")),
             _ => positional.push(arg),
@@ -213,6 +223,96 @@ async fn down(remote: &dyn RemoteFs, remote_path: &str, local_file: &str) -> Res
         files: 1,
         bytes: out.bytes,
     })
+}
+
+/// `up` with the local file read by a plain thread in `chunk`-byte pieces (diagnostic: the
+/// cost of `LocalFs`'s per-chunk blocking-pool hops).
+async fn up_thread(
+    remote: &dyn RemoteFs,
+    local_file: &str,
+    remote_path: &str,
+    chunk: usize,
+) -> Result<Moved, Error> {
+    use std::io::Read;
+    let op = ftp_connector::Operation::Read;
+    let mut file = std::fs::File::open(local_file).map_err(|e| Error::io(op, local_file, e))?;
+    let size = file
+        .metadata()
+        .map_err(|e| Error::io(op, local_file, e))?
+        .len();
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(4);
+    let reader = std::thread::spawn(move || {
+        loop {
+            let mut buf = vec![0u8; chunk];
+            let r = match file.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    buf.truncate(n);
+                    Ok(buf)
+                }
+                Err(e) => Err(e),
+            };
+            let failed = r.is_err();
+            if tx.blocking_send(r).is_err() || failed {
+                break;
+            }
+        }
+    });
+    let shown = local_file.to_owned();
+    let data =
+        futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|i| (i, rx)) })
+            .map(move |r| match r {
+                Ok(v) => ftp_connector::stream::once(v),
+                Err(e) => ftp_connector::stream::failing(Error::io(op, shown.clone(), e)),
+            })
+            .flatten()
+            .boxed();
+    let to = RemotePath::parse(remote_path)?;
+    let out = remote
+        .write(&to, data, &WriteOptions::new().expected_len(size))
+        .await?;
+    let _ = reader.join();
+    Ok(Moved {
+        files: 1,
+        bytes: out.bytes,
+    })
+}
+
+/// The chunk type of a byte stream (`bytes::Bytes`, without depending on `bytes`).
+type ChunkOf<S> = <S as futures::TryStream>::Ok;
+
+/// `down` with the local file written by a plain thread (diagnostic, like `up_thread`).
+async fn down_thread(
+    remote: &dyn RemoteFs,
+    remote_path: &str,
+    local_file: &str,
+) -> Result<Moved, Error> {
+    use std::io::Write;
+    let op = ftp_connector::Operation::Write;
+    let from = RemotePath::parse(remote_path)?;
+    let mut data = remote.read(&from, 0).await?;
+    let mut file = std::fs::File::create(local_file).map_err(|e| Error::io(op, local_file, e))?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<ChunkOf<ftp_connector::ByteStream>>(4);
+    let writer = std::thread::spawn(move || -> std::io::Result<u64> {
+        let mut n = 0u64;
+        while let Some(chunk) = rx.blocking_recv() {
+            let chunk: &[u8] = std::ops::Deref::deref(&chunk);
+            file.write_all(chunk)?;
+            n += chunk.len() as u64;
+        }
+        Ok(n)
+    });
+    while let Some(chunk) = data.next().await {
+        if tx.send(chunk?).await.is_err() {
+            break;
+        }
+    }
+    drop(tx);
+    let bytes = writer
+        .join()
+        .map_err(|_| Error::io(op, local_file, std::io::Error::other("writer panicked")))?
+        .map_err(|e| Error::io(op, local_file, e))?;
+    Ok(Moved { files: 1, bytes })
 }
 
 async fn tree_down(
@@ -312,6 +412,8 @@ async fn run(args: Args) -> Result<(), Error> {
     let remote: Arc<dyn RemoteFs> = ftp_connector::open(&args.url, options(&args)).await?;
     let connected = start.elapsed();
     let moved = match args.op.as_str() {
+        "up" if args.thread_io => up_thread(&*remote, &args.a, &args.b, args.chunk).await?,
+        "down" if args.thread_io => down_thread(&*remote, &args.a, &args.b).await?,
         "up" => up(&*remote, &args.a, &args.b).await?,
         "down" => down(&*remote, &args.a, &args.b).await?,
         "tree-down" => tree_down(remote.clone(), &args.a, &args.b, &args).await?,

@@ -2,7 +2,12 @@
 //! mapped `AssetMetadata` runs alternate, so a busy machine slows both alike. Prints the
 //! medians and the ratio raw / mapped (the target is at least 0.5).
 //!
-//!     cargo run --release -p asset-metadata --example manifest_ratio [rounds]
+//!     cargo run --release -p asset-metadata --example manifest_ratio [rounds] [raw|iter|reuse|nodup]
+//!
+//! With a mode, only that reader runs (`rounds` times), for instruction counts (`nodup` is
+//! `reuse` without duplicate-key detection, to see what that costs):
+//!
+//!     valgrind --tool=callgrind target/release/examples/manifest_ratio 1 reuse
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::error::Error;
@@ -60,6 +65,21 @@ fn mapped_reusing(data: &[u8]) -> Result<usize, Box<dyn Error>> {
     Ok(n)
 }
 
+fn mapped_without_duplicate_check(data: &[u8]) -> Result<usize, Box<dyn Error>> {
+    let mut rows = MappingBuilder::new()
+        .check_duplicates(false)
+        .from_reader(data)?;
+    let mut rec = asset_metadata::ManifestRecord::default();
+    let mut n = 0;
+    while rows.read_record(&mut rec)? {
+        n += rec.metadata.keywords.len();
+    }
+    Ok(n)
+}
+
+/// One of the timed readers.
+type Run = fn(&[u8]) -> Result<usize, Box<dyn Error>>;
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -72,6 +92,26 @@ fn run() -> Result<(), Box<dyn Error>> {
         .transpose()?
         .unwrap_or(15);
     let data = manifest();
+    if let Some(mode) = std::env::args().nth(2) {
+        let run: Run = match mode.as_str() {
+            "raw" => raw,
+            "iter" => mapped,
+            "reuse" => mapped_reusing,
+            "nodup" => mapped_without_duplicate_check,
+            other => {
+                return Err(format!("unknown mode {other:?}: raw, iter, reuse or nodup").into());
+            }
+        };
+        let t = Instant::now();
+        for _ in 0..rounds {
+            black_box(run(black_box(&data))?);
+        }
+        println!(
+            "{mode}: {:.2?} per round",
+            t.elapsed() / rounds.max(1) as u32
+        );
+        return Ok(());
+    }
     let (mut r, mut m, mut u) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds {
         let t = Instant::now();

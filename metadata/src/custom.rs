@@ -87,16 +87,37 @@ impl CustomFields {
         self.0.insert(name.into(), value.into())
     }
 
-    /// Removes every field, keeping the allocated capacity.
-    pub(crate) fn clear(&mut self) {
-        self.0.clear();
+    /// Puts `name = value` at position `at` as a reader filling a reused record does: when
+    /// the field there already has that name (the same column in the previous row), its
+    /// value's buffer is reused; otherwise every field from `at` on is dropped and the field
+    /// is added unless it is already present (then the earlier value wins). Returns whether
+    /// the field now sits at `at`.
+    pub(crate) fn fill_at(&mut self, at: usize, name: &str, value: &str) -> bool {
+        if let Some((k, v)) = self.0.get_index_mut(at)
+            && k == name
+        {
+            match v {
+                FieldValue::Text(t) => {
+                    t.clear();
+                    t.push_str(value);
+                }
+                FieldValue::List(_) => *v = FieldValue::Text(value.to_owned()),
+            }
+            return true;
+        }
+        self.0.truncate(at);
+        match self.0.entry(name.to_owned()) {
+            indexmap::map::Entry::Occupied(_) => false,
+            indexmap::map::Entry::Vacant(slot) => {
+                slot.insert(FieldValue::Text(value.to_owned()));
+                true
+            }
+        }
     }
 
-    /// Sets a field only if it is absent (one lookup).
-    pub(crate) fn insert_if_absent(&mut self, name: &str, value: impl Into<FieldValue>) {
-        self.0
-            .entry(name.to_owned())
-            .or_insert_with(|| value.into());
+    /// Keeps the first `len` fields.
+    pub(crate) fn truncate(&mut self, len: usize) {
+        self.0.truncate(len);
     }
 
     /// The value of a field.

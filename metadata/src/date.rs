@@ -159,7 +159,7 @@ impl FromStr for DateCreated {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self, Error> {
-        parse(s.trim()).map_err(|reason| Error::invalid_value(s, reason))
+        parse(crate::values::trim(s)).map_err(|reason| Error::invalid_value(s, reason))
     }
 }
 
@@ -170,13 +170,20 @@ struct Cursor<'a> {
 }
 
 impl Cursor<'_> {
-    fn digits(&mut self, n: usize) -> Option<u32> {
-        let part = self.s.get(self.at..self.at + n)?;
-        if !part.iter().all(u8::is_ascii_digit) {
-            return None;
+    /// The next `N` bytes as a decimal number, if they are all digits.
+    #[inline]
+    fn digits<const N: usize>(&mut self) -> Option<u32> {
+        let part = self.s.get(self.at..)?.first_chunk::<N>()?;
+        let mut value = 0;
+        for &b in part {
+            let digit = b.wrapping_sub(b'0');
+            if digit > 9 {
+                return None;
+            }
+            value = value * 10 + u32::from(digit);
         }
-        self.at += n;
-        Some(part.iter().fold(0, |acc, b| acc * 10 + u32::from(b - b'0')))
+        self.at += N;
+        Some(value)
     }
 
     fn peek(&self) -> Option<u8> {
@@ -209,22 +216,22 @@ fn parse(s: &str) -> Result<DateCreated, String> {
         s: s.as_bytes(),
         at: 0,
     };
-    let year = c.digits(4).ok_or(AMBIGUOUS)?;
+    let year = c.digits::<4>().ok_or(AMBIGUOUS)?;
     let year = i32::try_from(year).map_err(|_| AMBIGUOUS.to_owned())?;
     // IIM form: YYYYMMDD.
     if c.peek().is_some_and(|b| b.is_ascii_digit()) {
-        let month = c.digits(2).ok_or(AMBIGUOUS)?;
-        let day = c.digits(2).ok_or(AMBIGUOUS)?;
+        let month = c.digits::<2>().ok_or(AMBIGUOUS)?;
+        let day = c.digits::<2>().ok_or(AMBIGUOUS)?;
         if !c.done() {
             return Err(AMBIGUOUS.into());
         }
-        return full_date(year, month, day).map(DateCreated::from_date);
+        return full_date(year, month, day);
     }
     if c.done() {
         return DateCreated::from_year(year).ok_or_else(|| "year out of range".into());
     }
     let sep = c.eat(b"-:").ok_or(AMBIGUOUS)?;
-    let month = c.digits(2).ok_or(AMBIGUOUS)?;
+    let month = c.digits::<2>().ok_or(AMBIGUOUS)?;
     if c.done() {
         return DateCreated::from_year_month(year, month)
             .ok_or_else(|| format!("month {month} out of range"));
@@ -232,19 +239,19 @@ fn parse(s: &str) -> Result<DateCreated, String> {
     if c.eat(&[sep]).is_none() {
         return Err(AMBIGUOUS.into());
     }
-    let day = c.digits(2).ok_or(AMBIGUOUS)?;
-    let date = DateCreated::from_date(full_date(year, month, day)?);
+    let day = c.digits::<2>().ok_or(AMBIGUOUS)?;
+    let date = full_date(year, month, day)?;
     if c.done() {
         return Ok(date);
     }
     c.eat(b"T ").ok_or(AMBIGUOUS)?;
-    let hour = c.digits(2).ok_or("bad time: expected hh:mm[:ss]")?;
+    let hour = c.digits::<2>().ok_or("bad time: expected hh:mm[:ss]")?;
     c.eat(b":").ok_or("bad time: expected hh:mm[:ss]")?;
-    let minute = c.digits(2).ok_or("bad time: expected hh:mm[:ss]")?;
+    let minute = c.digits::<2>().ok_or("bad time: expected hh:mm[:ss]")?;
     let mut second = 0;
     let mut nanos = 0;
     if c.eat(b":").is_some() {
-        second = c.digits(2).ok_or("bad time: expected hh:mm:ss")?;
+        second = c.digits::<2>().ok_or("bad time: expected hh:mm:ss")?;
         if c.eat(b".,").is_some() {
             let start = c.at;
             while c.peek().is_some_and(|b| b.is_ascii_digit()) {
@@ -270,12 +277,12 @@ fn parse(s: &str) -> Result<DateCreated, String> {
         FixedOffset::east_opt(0)
     } else {
         let sign = c.eat(b"+-").ok_or("bad UTC offset: expected Z or ±hh:mm")?;
-        let oh = c.digits(2).ok_or("bad UTC offset: expected ±hh:mm")?;
+        let oh = c.digits::<2>().ok_or("bad UTC offset: expected ±hh:mm")?;
         c.eat(b":");
         let om = if c.done() {
             0
         } else {
-            c.digits(2).ok_or("bad UTC offset: expected ±hh:mm")?
+            c.digits::<2>().ok_or("bad UTC offset: expected ±hh:mm")?
         };
         if oh > 23 || om > 59 {
             return Err("UTC offset out of range".into());
@@ -291,12 +298,30 @@ fn parse(s: &str) -> Result<DateCreated, String> {
         .ok_or_else(|| "UTC offset out of range".into())
 }
 
-fn full_date(year: i32, month: u32, day: u32) -> Result<NaiveDate, String> {
+/// A date known to the day, checked against the proleptic Gregorian calendar (as chrono's
+/// `NaiveDate`, without building one: this runs for every row of a manifest).
+fn full_date(year: i32, month: u32, day: u32) -> Result<DateCreated, String> {
     if !(0..=9999).contains(&year) {
         return Err("year out of range".into());
     }
-    NaiveDate::from_ymd_opt(year, month, day)
-        .ok_or_else(|| format!("no such date {year:04}-{month:02}-{day:02}"))
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => 0,
+    };
+    if day == 0 || day > days {
+        return Err(format!("no such date {year:04}-{month:02}-{day:02}"));
+    }
+    Ok(DateCreated {
+        year,
+        month: Some(month),
+        day: Some(day),
+        time: None,
+        offset: None,
+    })
 }
 
 #[cfg(test)]
@@ -344,6 +369,19 @@ mod tests {
         ] {
             let err = bad.parse::<DateCreated>().unwrap_err();
             assert!(err.to_string().contains("invalid value"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn day_checks_agree_with_chrono() {
+        for year in [0, 1, 4, 100, 400, 1900, 2000, 2023, 2024, 9999] {
+            for month in 0..=13 {
+                for day in 0..=32 {
+                    let ours = full_date(year, month, day).ok().and_then(|d| d.date());
+                    let chrono = NaiveDate::from_ymd_opt(year, month, day);
+                    assert_eq!(ours, chrono, "{year}-{month}-{day}");
+                }
+            }
         }
     }
 

@@ -1,6 +1,11 @@
 //! [`Keywords`]: ordered, deduplicated; and how keyword cells are split.
 
-use std::collections::HashSet;
+use std::hash::BuildHasher;
+
+use foldhash::fast::RandomState;
+use hashbrown::HashTable;
+
+use crate::values::{find_byte, trim};
 
 /// How keyword cells are split.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -18,15 +23,73 @@ pub enum KeywordSeparator {
 pub(crate) fn split_keywords(text: &str, sep: KeywordSeparator) -> impl Iterator<Item = &str> {
     let sep = match sep {
         KeywordSeparator::Char(c) => c,
-        KeywordSeparator::Auto => [';', '|', ',']
-            .into_iter()
-            .find(|c| text.contains(*c))
-            .unwrap_or(';'),
+        KeywordSeparator::Auto => auto_separator(text),
     };
-    text.split(sep).map(str::trim).filter(|k| !k.is_empty())
+    let pieces = match u8::try_from(sep) {
+        Ok(byte) if byte.is_ascii() => Pieces::Byte {
+            rest: Some(text),
+            sep: byte,
+        },
+        _ => Pieces::Char(text.split(sep)),
+    };
+    pieces.map(trim).filter(|k| !k.is_empty())
+}
+
+/// The first of `;`, `|`, `,` that occurs in `text` (`;` if none does), in one pass.
+fn auto_separator(text: &str) -> char {
+    let (mut bar, mut comma) = (false, false);
+    for &b in text.as_bytes() {
+        match b {
+            b';' => return ';',
+            b'|' => bar = true,
+            b',' => comma = true,
+            _ => {}
+        }
+    }
+    if bar {
+        '|'
+    } else if comma {
+        ','
+    } else {
+        ';'
+    }
+}
+
+/// The pieces of a cell between separators. An ASCII separator is found by a plain byte
+/// loop, which beats a `memchr` call on cells of a few dozen bytes.
+enum Pieces<'a> {
+    Byte { rest: Option<&'a str>, sep: u8 },
+    Char(std::str::Split<'a, char>),
+}
+
+impl<'a> Iterator for Pieces<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        match self {
+            Pieces::Byte { rest, sep } => {
+                let text = (*rest)?;
+                match find_byte(text.as_bytes(), *sep) {
+                    // ok: an ASCII byte is a character boundary, so both slices are valid.
+                    Some(at) => {
+                        *rest = text.get(at + 1..);
+                        text.get(..at)
+                    }
+                    None => {
+                        *rest = None;
+                        Some(text)
+                    }
+                }
+            }
+            Pieces::Char(split) => split.next(),
+        }
+    }
 }
 
 /// Keywords: ordered, without duplicates (compared exactly), without empty entries.
+///
+/// The keywords are stored back to back in one buffer, so a list costs two allocations
+/// however long it is, and [`clear`](Self::clear) keeps both for the next record.
 ///
 /// ```
 /// use asset_metadata::Keywords;
@@ -37,10 +100,34 @@ pub(crate) fn split_keywords(text: &str, sep: KeywordSeparator) -> impl Iterator
 /// ```
 #[derive(Clone, Default)]
 pub struct Keywords {
-    list: Vec<String>,
+    /// Every keyword, back to back.
+    text: String,
+    /// Where each keyword ends in `text` (the next one starts there).
+    ends: Vec<usize>,
     /// Built once the list is long enough that a linear scan would cost more than hashing
     /// (a hostile cell of 500,000 keywords stays linear in time).
-    index: Option<HashSet<String>>,
+    index: Option<Index>,
+    /// Until then, one bit per keyword ([`filter_bit`]): a keyword whose bit is clear is
+    /// certainly absent, so most pushes skip the scan. Removals leave bits set, which only
+    /// costs a scan.
+    filter: u64,
+}
+
+/// A bit chosen by a keyword's length and its first and last bytes.
+#[inline]
+fn filter_bit(k: &str) -> u64 {
+    let b = k.as_bytes();
+    let (first, last) = (b.first().copied(), b.last().copied());
+    let h =
+        (b.len() as u32) ^ u32::from(first.unwrap_or(0)) << 8 ^ u32::from(last.unwrap_or(0)) << 16;
+    1 << (h.wrapping_mul(0x9E37_79B1) >> 26)
+}
+
+/// The positions of the keywords, hashed by keyword.
+#[derive(Clone)]
+struct Index {
+    table: HashTable<usize>,
+    state: RandomState,
 }
 
 /// Up to this many keywords, duplicates are found by a scan (photos carry a handful).
@@ -49,7 +136,8 @@ const SCAN_LIMIT: usize = 32;
 impl PartialEq for Keywords {
     /// Order matters.
     fn eq(&self, other: &Self) -> bool {
-        self.list == other.list
+        // The same text cut at the same places is the same list.
+        self.ends == other.ends && self.text == other.text
     }
 }
 
@@ -57,8 +145,14 @@ impl Eq for Keywords {}
 
 impl std::fmt::Debug for Keywords {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(&self.list).finish()
+        f.debug_list().entries(self.iter()).finish()
     }
+}
+
+/// Keyword `i` of a list stored as `text` cut at `ends`.
+fn nth<'a>(text: &'a str, ends: &[usize], i: usize) -> &'a str {
+    let start = if i == 0 { 0 } else { ends[i - 1] };
+    &text[start..ends[i]]
 }
 
 impl Keywords {
@@ -69,17 +163,57 @@ impl Keywords {
 
     /// Adds a keyword at the end (trimmed); `false` if it was empty or already present.
     pub fn push(&mut self, keyword: impl AsRef<str>) -> bool {
-        let k = keyword.as_ref().trim();
-        if k.is_empty() || self.contains(k) {
+        self.push_trimmed(trim(keyword.as_ref()))
+    }
+
+    /// [`push`](Self::push) for a keyword that is already trimmed.
+    pub(crate) fn push_trimmed(&mut self, k: &str) -> bool {
+        if k.is_empty() {
             return false;
         }
-        if let Some(index) = &mut self.index {
-            index.insert(k.to_owned());
-        } else if self.list.len() >= SCAN_LIMIT {
-            self.index = Some(self.list.iter().cloned().chain([k.to_owned()]).collect());
+        match &mut self.index {
+            None => {
+                let bit = filter_bit(k);
+                if self.filter & bit != 0 && self.iter().any(|x| x == k) {
+                    return false;
+                }
+                self.text.push_str(k);
+                self.ends.push(self.text.len());
+                self.filter |= bit;
+                if self.ends.len() > SCAN_LIMIT {
+                    self.build_index();
+                }
+            }
+            Some(index) => {
+                let (text, ends) = (&self.text, &self.ends);
+                let hash = index.state.hash_one(k);
+                if index
+                    .table
+                    .find(hash, |&i| nth(text, ends, i) == k)
+                    .is_some()
+                {
+                    return false;
+                }
+                self.text.push_str(k);
+                self.ends.push(self.text.len());
+                let (text, ends) = (&self.text, &self.ends);
+                index.table.insert_unique(hash, ends.len() - 1, |&i| {
+                    index.state.hash_one(nth(text, ends, i))
+                });
+            }
         }
-        self.list.push(k.to_owned());
         true
+    }
+
+    fn build_index(&mut self) {
+        let state = RandomState::default();
+        let mut table = HashTable::with_capacity(self.ends.len());
+        let (text, ends) = (&self.text, &self.ends);
+        for i in 0..ends.len() {
+            let hash = state.hash_one(nth(text, ends, i));
+            table.insert_unique(hash, i, |&j| state.hash_one(nth(text, ends, j)));
+        }
+        self.index = Some(Index { table, state });
     }
 
     /// Adds keywords at the end, skipping duplicates.
@@ -93,52 +227,111 @@ impl Keywords {
         }
     }
 
+    /// Where `keyword` is in the list.
+    fn position(&self, keyword: &str) -> Option<usize> {
+        let (text, ends) = (&self.text, &self.ends);
+        match &self.index {
+            Some(index) => index
+                .table
+                .find(index.state.hash_one(keyword), |&i| {
+                    nth(text, ends, i) == keyword
+                })
+                .copied(),
+            None if self.filter & filter_bit(keyword) == 0 => None,
+            None => self.iter().position(|k| k == keyword),
+        }
+    }
+
     /// Removes a keyword, keeping the order of the rest; `false` if absent.
     pub fn remove(&mut self, keyword: &str) -> bool {
-        let Some(at) = self.list.iter().position(|k| k == keyword) else {
+        let Some(at) = self.position(keyword) else {
             return false;
         };
-        self.list.remove(at);
-        if let Some(index) = &mut self.index {
-            index.remove(keyword);
+        let start = if at == 0 { 0 } else { self.ends[at - 1] };
+        let len = self.ends[at] - start;
+        self.text.replace_range(start..self.ends[at], "");
+        self.ends.remove(at);
+        for end in &mut self.ends[at..] {
+            *end -= len;
+        }
+        if self.index.is_some() {
+            self.build_index();
         }
         true
     }
 
     /// Whether `keyword` is present.
     pub fn contains(&self, keyword: &str) -> bool {
-        match &self.index {
-            Some(index) => index.contains(keyword),
-            None => self.list.iter().any(|k| k == keyword),
-        }
+        self.position(keyword).is_some()
     }
 
     /// The keywords in order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
-        self.list.iter().map(String::as_str)
+    pub fn iter(&self) -> KeywordsIter<'_> {
+        KeywordsIter {
+            text: &self.text,
+            start: 0,
+            ends: self.ends.iter(),
+        }
     }
 
     /// How many.
     pub fn len(&self) -> usize {
-        self.list.len()
+        self.ends.len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.list.is_empty()
+        self.ends.is_empty()
     }
 
-    /// Removes all.
+    /// Removes all, keeping the allocated buffers.
     pub fn clear(&mut self) {
-        self.list.clear();
+        self.text.clear();
+        self.ends.clear();
         self.index = None;
+        self.filter = 0;
     }
 
     /// The keywords joined with `sep`.
     pub fn join(&self, sep: &str) -> String {
-        self.list.join(sep)
+        let mut out =
+            String::with_capacity(self.text.len() + sep.len() * self.len().saturating_sub(1));
+        for (i, k) in self.iter().enumerate() {
+            if i > 0 {
+                out.push_str(sep);
+            }
+            out.push_str(k);
+        }
+        out
     }
 }
+
+/// The keywords of a [`Keywords`] list, in order; see [`Keywords::iter`].
+#[derive(Debug, Clone)]
+pub struct KeywordsIter<'a> {
+    text: &'a str,
+    start: usize,
+    ends: std::slice::Iter<'a, usize>,
+}
+
+impl<'a> Iterator for KeywordsIter<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let end = *self.ends.next()?;
+        let k = &self.text[self.start..end];
+        self.start = end;
+        Some(k)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.ends.size_hint()
+    }
+}
+
+impl ExactSizeIterator for KeywordsIter<'_> {}
+
+impl std::iter::FusedIterator for KeywordsIter<'_> {}
 
 impl<S: AsRef<str>> FromIterator<S> for Keywords {
     fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Self {
@@ -150,10 +343,10 @@ impl<S: AsRef<str>> FromIterator<S> for Keywords {
 
 impl<'a> IntoIterator for &'a Keywords {
     type Item = &'a str;
-    type IntoIter = std::iter::Map<std::slice::Iter<'a, String>, fn(&String) -> &str>;
+    type IntoIter = KeywordsIter<'a>;
 
-    fn into_iter(self) -> Self::IntoIter {
-        self.list.iter().map(String::as_str)
+    fn into_iter(self) -> KeywordsIter<'a> {
+        self.iter()
     }
 }
 

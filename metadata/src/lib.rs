@@ -70,7 +70,7 @@ pub use custom::{CustomFields, FieldValue};
 pub use date::DateCreated;
 pub use error::{Error, ErrorKind, Position, Result};
 pub use field::Field;
-pub use keywords::{KeywordSeparator, Keywords};
+pub use keywords::{KeywordSeparator, Keywords, KeywordsIter};
 pub use merge::{Diff, Merge, MergePolicy};
 pub use model::{AssetMetadata, ManifestRecord};
 pub use values::{CopyrightStatus, Rating, ReleaseStatus};

@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::field::Field;
 use crate::keywords::{KeywordSeparator, Keywords, split_keywords};
 use crate::values::{CopyrightStatus, Rating, ReleaseStatus};
+use crate::values::{find_byte, trim};
 
 /// The IPTC Core / Extension metadata of one asset, plus custom fields.
 ///
@@ -222,7 +223,9 @@ impl AssetMetadata {
         match field {
             Field::Keywords => {
                 self.keywords.clear();
-                self.keywords.extend(split_keywords(t, sep));
+                for k in split_keywords(t, sep) {
+                    self.keywords.push_trimmed(k);
+                }
             }
             Field::CopyrightStatus => {
                 // "Unknown" is how exports spell an unset status.
@@ -272,6 +275,42 @@ impl AssetMetadata {
                 }
             }
         }
+    }
+
+    /// Clears every field but keywords whose bit (`1 << field as u32`) is not in `set`: what
+    /// a reader does after filling a reused record. Straight-line, as it runs for every row.
+    pub(crate) fn clear_unset(&mut self, set: u32) {
+        macro_rules! clear {
+            ($($field:ident => $slot:ident),* $(,)?) => {
+                $(if set & (1u32 << (Field::$field as u32)) == 0 {
+                    self.$slot = None;
+                })*
+            };
+        }
+        clear!(
+            Title => title,
+            Headline => headline,
+            Description => description,
+            CaptionWriter => caption_writer,
+            Creator => creator,
+            CreatorJobTitle => creator_job_title,
+            CreditLine => credit_line,
+            Source => source,
+            CopyrightNotice => copyright_notice,
+            CopyrightStatus => copyright_status,
+            RightsUsageTerms => rights_usage_terms,
+            SpecialInstructions => special_instructions,
+            JobId => job_id,
+            DateCreated => date_created,
+            Sublocation => sublocation,
+            City => city,
+            State => state,
+            Country => country,
+            CountryCode => country_code,
+            Rating => rating,
+            ModelReleaseStatus => model_release,
+            PropertyReleaseStatus => property_release,
+        );
     }
 
     /// Replaces `field` with the value it has in `other`.
@@ -342,7 +381,8 @@ impl AssetMetadata {
 }
 
 /// Sets a text slot from a trimmed value, reusing the slot's buffer.
-fn assign(slot: &mut Option<String>, t: &str) {
+#[inline]
+pub(crate) fn assign(slot: &mut Option<String>, t: &str) {
     match slot {
         _ if t.is_empty() => *slot = None,
         Some(s) => {
@@ -369,15 +409,33 @@ pub struct ManifestRecord {
 
 /// Trims, turns `\` into `/` and drops leading `./`.
 pub(crate) fn normalize_key(key: &str) -> String {
-    let key = key.trim();
-    if !key.contains('\\') && !key.starts_with("./") {
-        return key.to_owned();
+    let mut out = String::new();
+    normalize_key_into(key, &mut out);
+    out
+}
+
+/// [`normalize_key`] into `out`, reusing its buffer.
+pub(crate) fn normalize_key_into(key: &str, out: &mut String) {
+    out.clear();
+    let mut key = trim(key);
+    if find_byte(key.as_bytes(), b'\\').is_some() {
+        for (i, part) in key.split('\\').enumerate() {
+            if i > 0 {
+                out.push('/');
+            }
+            out.push_str(part);
+        }
+        let mut skip = 0;
+        while out[skip..].starts_with("./") {
+            skip += 2;
+        }
+        out.drain(..skip);
+    } else {
+        while let Some(rest) = key.strip_prefix("./") {
+            key = rest;
+        }
+        out.push_str(key);
     }
-    let mut k = key.replace('\\', "/");
-    while let Some(rest) = k.strip_prefix("./") {
-        k = rest.to_owned();
-    }
-    k
 }
 
 #[cfg(test)]
@@ -409,6 +467,42 @@ mod tests {
             assert!(!m.is_set(f), "{f}");
         }
         assert!(m.is_empty());
+    }
+
+    #[test]
+    fn keys_are_normalized() {
+        for (raw, want) in [
+            (" a.jpg ", "a.jpg"),
+            ("./a.jpg", "a.jpg"),
+            ("././a.jpg", "a.jpg"),
+            (".\\shoot\\a.jpg", "shoot/a.jpg"),
+            ("shoot\\.\\a.jpg", "shoot/./a.jpg"),
+            ("./", ""),
+            ("", ""),
+        ] {
+            assert_eq!(normalize_key(raw), want, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn clear_unset_keeps_only_the_set_fields() {
+        let mut m = AssetMetadata::new();
+        for f in Field::ALL {
+            let text = match f {
+                Field::CopyrightStatus => "Copyrighted",
+                Field::DateCreated => "2020-02-29",
+                Field::Rating => "3",
+                Field::ModelReleaseStatus | Field::PropertyReleaseStatus => "Limited",
+                _ => "x",
+            };
+            m.set(f, text).unwrap();
+        }
+        let keep = [Field::Title, Field::Rating, Field::Keywords];
+        let set = keep.iter().fold(0u32, |s, f| s | 1 << (*f as u32));
+        m.clear_unset(set);
+        for f in Field::ALL {
+            assert_eq!(m.is_set(f), keep.contains(&f), "{f}");
+        }
     }
 
     #[test]

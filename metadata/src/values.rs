@@ -124,7 +124,7 @@ impl FromStr for ReleaseStatus {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self, Error> {
-        let t = s.trim();
+        let t = trim(s);
         let t = t.strip_prefix(PLUS_VOCAB).unwrap_or(t);
         let code = squash(t);
         let code = code
@@ -192,17 +192,71 @@ impl FromStr for Rating {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self, Error> {
-        let t = s.trim();
+        let t = trim(s);
         let whole = t
             .strip_suffix(".0")
             .or_else(|| t.strip_suffix(".00"))
             .unwrap_or(t);
-        whole
-            .parse::<i8>()
-            .ok()
+        let value = match whole.as_bytes() {
+            &[d @ b'0'..=b'9'] => Some((d - b'0') as i8),
+            _ => whole.parse::<i8>().ok(),
+        };
+        value
             .and_then(Rating::new)
             .ok_or_else(|| Error::invalid_value(s, "expected a rating of -1 (rejected) or 0 to 5"))
     }
+}
+
+/// [`str::trim`], with a fast path for ASCII ends (most values in a manifest): ASCII
+/// whitespace is stripped byte by byte, and only text that then starts or ends with a
+/// non-ASCII character goes through the Unicode-aware `str::trim`.
+#[inline]
+pub(crate) fn trim(s: &str) -> &str {
+    let visible = |b: u8| b.wrapping_sub(b'!') < 0x7F - b'!';
+    if let (Some(&first), Some(&last)) = (s.as_bytes().first(), s.as_bytes().last())
+        && visible(first)
+        && visible(last)
+    {
+        return s;
+    }
+    // The ASCII characters with the Unicode White_Space property.
+    let space = |b: &u8| matches!(b, b'\t'..=b'\r' | b' ');
+    let b = s.as_bytes();
+    let start = b.iter().position(|c| !space(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|c| !space(c)).map_or(start, |i| i + 1);
+    // ok: ASCII bytes are character boundaries, and start <= end.
+    let t = s.get(start..end).unwrap_or_default();
+    match t.as_bytes() {
+        [first, .., last] if first.is_ascii() && last.is_ascii() => t,
+        [only] if only.is_ascii() => t,
+        [] => t,
+        _ => t.trim(),
+    }
+}
+
+/// Where `needle` first occurs in `hay`, eight bytes at a time: on the short cells of a
+/// manifest this beats both a byte loop and a `memchr` call.
+#[inline]
+pub(crate) fn find_byte(hay: &[u8], needle: u8) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let pattern = LO * u64::from(needle);
+    let mut chunks = hay.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        if let Ok(bytes) = <[u8; 8]>::try_from(chunk) {
+            // Bytes equal to the needle become zero; the lowest flagged byte is the first
+            // zero (borrows only flag bytes above it).
+            let x = u64::from_le_bytes(bytes) ^ pattern;
+            let zero = x.wrapping_sub(LO) & !x & HI;
+            if zero != 0 {
+                return Some(at + (zero.trailing_zeros() / 8) as usize);
+            }
+        }
+        at += 8;
+    }
+    let tail = chunks.remainder();
+    tail.iter().position(|&b| b == needle).map(|i| at + i)
 }
 
 /// Lower-case ASCII alphanumerics only, for forgiving comparisons.
@@ -216,6 +270,40 @@ pub(crate) fn squash(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn find_byte_finds_the_first() {
+        let hay = b"sea; boat; dawn;\x80\xff;;tag with a long tail;";
+        for needle in [b';', b'\x80', b'\xff', b't', b'q', 0, b'\x7f'] {
+            for len in 0..hay.len() {
+                let want = hay[..len].iter().position(|&b| b == needle);
+                assert_eq!(find_byte(&hay[..len], needle), want, "{needle} in {len}");
+            }
+        }
+        let mut zeros = [1u8; 40];
+        zeros[17] = 0;
+        zeros[30] = 0;
+        assert_eq!(find_byte(&zeros, 0), Some(17));
+    }
+
+    #[test]
+    fn trim_matches_str_trim() {
+        for s in [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\ta b\n",
+            "\u{a0}x\u{a0}",
+            "x\u{2003}",
+            "é",
+            "\u{1c}a",
+            "a\u{7f}",
+        ] {
+            assert_eq!(trim(s), s.trim(), "{s:?}");
+        }
+    }
 
     #[test]
     fn release_status_reads_codes_uris_and_names() {

@@ -233,3 +233,125 @@ fn reconciliation_export_reads_back() {
         "empty cells are unset"
     );
 }
+
+/// Reads `data` one row per reader (header + that row), so every record starts fresh.
+fn each_row_alone(header: &str, rows: &[&str]) -> Vec<ManifestRecord> {
+    rows.iter()
+        .map(|row| {
+            let data = format!("{header}\n{row}\n");
+            let mut b = MappingBuilder::new();
+            b.field_map(FieldMap::new().custom("Client", "Client Code"))
+                .check_duplicates(false);
+            b.from_reader(data.as_bytes())
+                .unwrap()
+                .next()
+                .unwrap()
+                .unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn a_reused_record_holds_exactly_each_rows_values() {
+    // Rows that set different fields, custom columns (two of them named alike through the
+    // field map), keyword columns that add up, a time column, blank cells.
+    let header = "file,Title,Description,Keywords,Subject,Date Created,Time Created,Rating,Client Code,Client,Notes";
+    let rows = [
+        "a.jpg,Harbour,Boats,sea;boat,dawn,2023-05-01,06:12:00,3,ACME,ZED,first",
+        "b.jpg,,,,,,,,,,",
+        "c.jpg,T,,x,,2023,07:00,,,ONLY-ALIAS,",
+        "d.jpg,,Desc,,\"y, z\",,,5,ACME-2,,note",
+        "e.jpg,Long title with Ünïcödé,Ω,k1;k2;k3;k4;k5;k6,,1999-12-31,,,,,",
+        "f.jpg,,,,,,,,,,",
+    ];
+    let want = each_row_alone(header, &rows);
+    let data = format!("{header}\n{}\n", rows.join("\n"));
+
+    // Start from a record full of values that no row has.
+    let mut rec = ManifestRecord::default();
+    for f in Field::ALL {
+        let text = match f {
+            Field::CopyrightStatus => "Copyrighted",
+            Field::DateCreated => "2001-01-01T01:01:01Z",
+            Field::Rating => "1",
+            Field::ModelReleaseStatus | Field::PropertyReleaseStatus => "None",
+            _ => "stale",
+        };
+        rec.metadata.set(f, text).unwrap();
+    }
+    rec.metadata.custom.insert("Stale", vec!["x".to_string()]);
+    rec.metadata
+        .custom
+        .insert("Client Code", vec!["y".to_string()]);
+
+    let mut b = MappingBuilder::new();
+    b.field_map(FieldMap::new().custom("Client", "Client Code"));
+    let mut reader = b.from_reader(data.as_bytes()).unwrap();
+    for (i, want) in want.iter().enumerate() {
+        assert!(reader.read_record(&mut rec).unwrap(), "row {i}");
+        assert_eq!(rec.key, want.key, "row {i}");
+        assert_eq!(rec.metadata, want.metadata, "row {i}");
+        assert_eq!(rec.line, i as u64 + 2);
+        assert_eq!(rec.record, i as u64 + 1);
+    }
+    assert!(!reader.read_record(&mut rec).unwrap());
+    assert_eq!(
+        want[0]
+            .metadata
+            .custom
+            .get("Client Code")
+            .and_then(|v| v.as_text()),
+        Some("ACME"),
+        "the first of two columns named alike wins"
+    );
+    assert_eq!(want[0].metadata.keywords.join("|"), "sea|boat|dawn");
+    assert_eq!(
+        want[0].metadata.date_created.unwrap().to_string(),
+        "2023-05-01T06:12:00"
+    );
+}
+
+#[test]
+fn a_character_split_across_two_fields_is_an_error_in_its_column() {
+    // "\xC3" ends one field and "\xA9" starts the next: the row's bytes are valid UTF-8 as a
+    // whole ("é"), but neither field is.
+    let data = b"file,title,city\na.jpg,caf\xC3,\xA9t\xC3\xA9\n";
+    let mut b = MappingBuilder::new();
+    b.file_name("split.csv");
+    let err = b
+        .from_reader(&data[..])
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "split.csv, line 2, record 1, column \"title\" (Title): invalid UTF-8 at byte 3 of the \
+         field; if the file was saved as Windows-1252 or Latin-1, read it with that encoding"
+    );
+}
+
+#[test]
+fn duplicates_are_found_among_many_keys() {
+    let mut data = String::from("file,title\n");
+    for i in 0..50_000 {
+        data.push_str(&format!("dir/{}/img{i}.jpg,T\n", i % 7));
+    }
+    data.push_str("./dir/3/img3.jpg,again\n");
+    data.push_str("dir/3/img50000.jpg,new\n");
+    let mut b = MappingBuilder::new();
+    b.file_name("many.csv");
+    let mut rows = b.from_reader(data.as_bytes()).unwrap();
+    let mut rec = ManifestRecord::default();
+    for _ in 0..50_000 {
+        assert!(rows.read_record(&mut rec).unwrap());
+    }
+    let err = rows.read_record(&mut rec).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "many.csv, line 50002, record 50001, column \"file\": duplicate file key \"dir/3/img3.jpg\" \
+         (first seen at line 5)"
+    );
+    assert!(rows.read_record(&mut rec).unwrap(), "the reader goes on");
+    assert_eq!(rec.key, "dir/3/img50000.jpg");
+}

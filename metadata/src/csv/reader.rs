@@ -1,18 +1,20 @@
 //! [`ManifestReader`]: streams a CSV manifest as [`ManifestRecord`]s.
 
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
+use std::hash::BuildHasher;
 use std::io::{self, Read};
 
 use csv::ByteRecord;
+use foldhash::fast::RandomState;
+use hashbrown::{HashTable, hash_table};
 
 use super::builder::{MappingBuilder, UnknownColumns};
 use super::field_map::Column;
-use super::text::{decode, sniff};
+use super::text::{Encoding, decode, sniff};
 use crate::error::{Error, Position, Result, clip};
 use crate::field::Field;
 use crate::keywords::split_keywords;
-use crate::model::{AssetMetadata, ManifestRecord, normalize_key};
+use crate::model::{AssetMetadata, ManifestRecord, assign, normalize_key_into};
+use crate::values::trim;
 
 /// Counts the bytes handed to the CSV parser since the start of the current record, and
 /// stops at the record limit so that one endless field cannot exhaust memory.
@@ -38,6 +40,35 @@ impl<R: Read> Read for Guard<R> {
 
 type Source<R> = Guard<io::Chain<io::Cursor<Vec<u8>>, R>>;
 
+/// What the per-row loop does with a column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Skip,
+    Key,
+    Keywords,
+    /// A plain text field, copied into its buffer.
+    Text(Field),
+    /// A field parsed from text (date, rating, statuses).
+    Parsed(Field),
+    Time,
+    /// A custom field named in the column's [`Column::Custom`].
+    Custom,
+}
+
+impl Slot {
+    fn of(column: &Column) -> Slot {
+        match column {
+            Column::Key => Slot::Key,
+            Column::Field(Field::Keywords) => Slot::Keywords,
+            Column::Field(f) if AssetMetadata::default().text_mut(*f).is_some() => Slot::Text(*f),
+            Column::Field(f) => Slot::Parsed(*f),
+            Column::TimeCreated => Slot::Time,
+            Column::Custom(_) => Slot::Custom,
+            Column::Ignore => Slot::Skip,
+        }
+    }
+}
+
 /// A streaming reader of manifest rows: an iterator of [`ManifestRecord`]s.
 ///
 /// Built by [`MappingBuilder`]. Rows are parsed one at a time; only the keys seen so far are
@@ -49,9 +80,15 @@ pub struct ManifestReader<R> {
     opts: MappingBuilder,
     headers: Vec<String>,
     plan: Vec<Column>,
+    /// `plan` as the per-row loop uses it, decided once from the header.
+    slots: Vec<Slot>,
     key_idx: usize,
-    seen: HashMap<String, u64>,
-    raw: ByteRecord,
+    seen: SeenKeys,
+    /// The record the iterator fills before handing out a copy.
+    scratch: ManifestRecord,
+    /// The raw row, kept for its buffers; out of its slot while a row is mapped (an
+    /// `Option` so that taking it allocates nothing).
+    raw: Option<ByteRecord>,
     records: u64,
     done: bool,
 }
@@ -86,9 +123,11 @@ impl<R: Read> ManifestReader<R> {
             opts,
             headers: Vec::new(),
             plan: Vec::new(),
+            slots: Vec::new(),
             key_idx: 0,
-            seen: HashMap::new(),
-            raw: ByteRecord::new(),
+            seen: SeenKeys::default(),
+            scratch: ManifestRecord::default(),
+            raw: Some(ByteRecord::new()),
             records: 0,
             done: false,
         };
@@ -142,6 +181,7 @@ impl<R: Read> ManifestReader<R> {
                     column = Column::Custom(header.clone());
                 }
             }
+            self.slots.push(Slot::of(&column));
             self.headers.push(header);
             self.plan.push(column);
         }
@@ -232,7 +272,7 @@ impl<R: Read> ManifestReader<R> {
         if self.done {
             return Ok(false);
         }
-        let mut raw = std::mem::take(&mut self.raw);
+        let mut raw = self.raw.take().unwrap_or_default();
         let out = loop {
             let pos = Position::new();
             match self.read_raw(&mut raw, &pos) {
@@ -242,14 +282,14 @@ impl<R: Read> ManifestReader<R> {
                     break Ok(false);
                 }
                 // Rows of nothing but delimiters are skipped, like blank lines.
-                Ok(true) if raw.iter().all(<[u8]>::is_empty) => continue,
+                Ok(true) if raw.as_slice().is_empty() => continue,
                 Ok(true) => {
                     self.records += 1;
                     break self.map_record(&raw, record).map(|()| true);
                 }
             }
         };
-        self.raw = raw;
+        self.raw = Some(raw);
         out
     }
 
@@ -279,16 +319,39 @@ impl<R: Read> ManifestReader<R> {
                 ),
             });
         }
+        // One UTF-8 check for the whole record (its fields are stored back to back); a field
+        // is then a slice of it, unless a character straddles two fields, in which case that
+        // field is decoded alone and fails with its column. ASCII reads the same in every
+        // encoding.
+        let whole = match self.opts.encoding {
+            Encoding::Utf8 => std::str::from_utf8(raw.as_slice()).ok(),
+            _ if raw.as_slice().is_ascii() => std::str::from_utf8(raw.as_slice()).ok(),
+            _ => None,
+        };
         let meta = &mut out.metadata;
         meta.keywords.clear();
-        meta.custom.clear();
         // Fields set by this row; the rest are cleared at the end (buffers are reused).
         let mut set: u32 = 0;
-        let mut key = None;
+        // Custom fields filled so far, in column order; each reuses the previous row's slot.
+        let mut custom = 0;
+        let mut has_key = false;
         let mut time: Option<(String, usize)> = None;
-        for (i, cell) in raw.iter().enumerate().take(self.plan.len()) {
-            let column = &self.plan[i];
-            if *column == Column::Ignore || cell.is_empty() {
+        // Fields are stored back to back, so each one is the front of what is left of
+        // `whole` (a field that ends inside a character leaves `rest` empty and is decoded
+        // alone, which reports it).
+        let mut rest = whole.unwrap_or_default();
+        for (i, (&slot, cell)) in self.slots.iter().zip(raw.iter()).enumerate() {
+            let in_whole = match rest.split_at_checked(cell.len()) {
+                Some((field, tail)) if whole.is_some() => {
+                    rest = tail;
+                    Some(field)
+                }
+                _ => {
+                    rest = "";
+                    None
+                }
+            };
+            if cell.is_empty() || slot == Slot::Skip {
                 continue;
             }
             if cell.len() > self.opts.max_field_bytes {
@@ -298,71 +361,170 @@ impl<R: Read> ManifestReader<R> {
                     limit: self.opts.max_field_bytes,
                 });
             }
-            let text =
-                decode(cell, self.opts.encoding).map_err(|e| e.at(&self.column_pos(line, i)))?;
-            let value = if self.opts.trim { text.trim() } else { &text };
+            let decoded;
+            let text = match in_whole {
+                Some(text) => text,
+                None => {
+                    decoded = decode(cell, self.opts.encoding)
+                        .map_err(|e| e.at(&self.column_pos(line, i)))?;
+                    &*decoded
+                }
+            };
+            let value = if self.opts.trim { trim(text) } else { text };
             if value.is_empty() {
                 continue;
             }
-            match column {
-                Column::Key => key = Some(normalize_key(value)),
+            match slot {
+                Slot::Key => {
+                    normalize_key_into(value, &mut out.key);
+                    has_key = true;
+                }
                 // Keyword columns add up (exiftool exports both IPTC:Keywords and
                 // XMP-dc:Subject).
-                Column::Field(Field::Keywords) => {
+                Slot::Keywords => {
                     for k in split_keywords(value, self.opts.keyword_separator) {
-                        meta.keywords.push(k);
+                        meta.keywords.push_trimmed(k);
                     }
                 }
                 // Otherwise the first non-empty column of a field wins.
-                Column::Field(f) => {
-                    let bit = 1u32 << (*f as u32);
+                Slot::Text(f) => {
+                    let bit = 1u32 << (f as u32);
+                    if set & bit == 0
+                        && let Some(text) = meta.text_mut(f)
+                    {
+                        assign(text, value);
+                        set |= bit;
+                    }
+                }
+                Slot::Parsed(f) => {
+                    let bit = 1u32 << (f as u32);
                     if set & bit == 0 {
-                        meta.set_trimmed(*f, value, self.opts.keyword_separator)
+                        meta.set_trimmed(f, value, self.opts.keyword_separator)
                             .map_err(|e| e.at(&self.column_pos(line, i)))?;
                         set |= bit;
                     }
                 }
-                Column::TimeCreated => time = Some((value.to_owned(), i)),
-                Column::Custom(name) => meta.custom.insert_if_absent(name, value),
-                Column::Ignore => {}
+                Slot::Time => time = Some((value.to_owned(), i)),
+                Slot::Custom => {
+                    if let Column::Custom(name) = &self.plan[i]
+                        && meta.custom.fill_at(custom, name, value)
+                    {
+                        custom += 1;
+                    }
+                }
+                Slot::Skip => {}
             }
         }
-        for f in Field::ALL {
-            if f != Field::Keywords && set & (1u32 << (f as u32)) == 0 {
-                meta.clear(f);
-            }
-        }
+        meta.custom.truncate(custom);
+        meta.clear_unset(set);
         if let Some((t, i)) = time {
             combine_time(meta, &t, &self.headers[i])
                 .map_err(|e| e.at(&self.column_pos(line, i)))?;
         }
-        let key = match key {
-            Some(k) if !k.is_empty() => k,
-            _ => {
-                return Err(Error::EmptyKey {
-                    pos: Box::new(self.column_pos(line, self.key_idx)),
-                });
-            }
-        };
+        if !has_key || out.key.is_empty() {
+            return Err(Error::EmptyKey {
+                pos: Box::new(self.column_pos(line, self.key_idx)),
+            });
+        }
         if self.opts.check_duplicates {
-            match self.seen.entry(key.clone()) {
-                Entry::Occupied(first) => {
-                    let first = *first.get();
+            match self.seen.insert(&out.key, line) {
+                Seen::New => {}
+                Seen::Before(first) => {
                     return Err(Error::DuplicateKey {
                         pos: Box::new(self.column_pos(line, self.key_idx)),
-                        key: clip(&key),
+                        key: clip(&out.key),
                         first: format!("line {first}"),
                     });
                 }
-                Entry::Vacant(slot) => {
-                    slot.insert(line);
+                Seen::Full => {
+                    return Err(Error::Limit {
+                        pos: Box::new(self.column_pos(line, self.key_idx)),
+                        what: "the number of distinct file keys".into(),
+                        limit: u32::MAX as usize,
+                    });
                 }
             }
         }
-        out.key = key;
         out.line = line;
         out.record = self.records;
         Ok(())
+    }
+}
+
+/// The keys seen so far, for duplicate detection.
+///
+/// Every key is copied once into one buffer, so a row costs no allocation and memory stays
+/// proportional to the keys' total length. The hash table holds 8 bytes per key (an index
+/// and 32 bits of the hash, enough to grow the table without hashing again), so that a
+/// manifest of 100,000 files keeps its table within a core's L2 cache: probing it is the
+/// one random memory access per row. foldhash is seeded per process, which keeps crafted
+/// collisions out of reach of a hostile manifest.
+#[derive(Default)]
+struct SeenKeys {
+    /// Every key, back to back.
+    text: String,
+    /// Per key, in the order seen: where it ends in `text` (it starts where the previous
+    /// one ends) and the line it was first seen on.
+    keys: Vec<(usize, u64)>,
+    /// `(index in keys, hash)`.
+    table: HashTable<(u32, u32)>,
+    state: RandomState,
+}
+
+impl std::fmt::Debug for SeenKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SeenKeys")
+            .field("keys", &self.keys.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The table's 64-bit hash from the 32 bits kept: the same bits serve both as the bucket
+/// (low bits) and the tag (high bits).
+fn widen(h: u32) -> u64 {
+    u64::from(h) << 32 | u64::from(h)
+}
+
+/// What [`SeenKeys::insert`] found.
+#[derive(Debug, PartialEq, Eq)]
+enum Seen {
+    New,
+    /// Seen before, first on this line.
+    Before(u64),
+    /// More distinct keys than the table can index.
+    Full,
+}
+
+impl SeenKeys {
+    /// Records `key`, first seen on `line`.
+    fn insert(&mut self, key: &str, line: u64) -> Seen {
+        let full = self.state.hash_one(key);
+        // ok: folding to 32 bits is the point.
+        let h = (full ^ full >> 32) as u32;
+        let Ok(index) = u32::try_from(self.keys.len()) else {
+            return Seen::Full;
+        };
+        let (text, keys) = (&self.text, &self.keys);
+        let entry = self.table.entry(
+            widen(h),
+            |&(i, eh)| {
+                eh == h && {
+                    let i = i as usize;
+                    let start = if i == 0 { 0 } else { keys[i - 1].0 };
+                    text.get(start..keys[i].0) == Some(key)
+                }
+            },
+            |&(_, eh)| widen(eh),
+        );
+        match entry {
+            hash_table::Entry::Occupied(first) => Seen::Before(keys[first.get().0 as usize].1),
+            hash_table::Entry::Vacant(slot) => {
+                slot.insert((index, h));
+                self.text.push_str(key);
+                self.keys.push((self.text.len(), line));
+                Seen::New
+            }
+        }
     }
 }
 
@@ -390,11 +552,15 @@ impl<R: Read> Iterator for ManifestReader<R> {
     type Item = Result<ManifestRecord>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let mut record = ManifestRecord::default();
-        match self.read_record(&mut record) {
-            Ok(true) => Some(Ok(record)),
+        // Filling one record and copying it allocates each buffer once, at its final size.
+        let mut record = std::mem::take(&mut self.scratch);
+        let got = self.read_record(&mut record);
+        let out = match got {
+            Ok(true) => Some(Ok(record.clone())),
             Ok(false) => None,
             Err(e) => Some(Err(e)),
-        }
+        };
+        self.scratch = record;
+        out
     }
 }
