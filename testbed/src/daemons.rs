@@ -98,9 +98,11 @@ pub struct DaemonSftp {
 }
 
 impl DaemonSftp {
-    /// `sftp://USER@127.0.0.1:PORT/` (no password).
+    /// `sftp://USER@127.0.0.1:PORT/~/` (no password): rooted at the user's home directory,
+    /// which is [`DaemonSftp::root`] on disk. (A URL path is absolute on the server; `/~/`
+    /// is the login directory, as curl reads it.)
     pub fn url(&self) -> String {
-        format!("sftp://{}@{}/", self.user, self.addr)
+        format!("sftp://{}@{}/~/", self.user, self.addr)
     }
 }
 
