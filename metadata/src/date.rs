@@ -171,7 +171,7 @@ struct Cursor<'a> {
 
 impl Cursor<'_> {
     /// The next `N` bytes as a decimal number, if they are all digits.
-    #[inline]
+    #[inline(always)]
     fn digits<const N: usize>(&mut self) -> Option<u32> {
         let part = self.s.get(self.at..)?.first_chunk::<N>()?;
         let mut value = 0;

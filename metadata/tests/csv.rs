@@ -355,3 +355,30 @@ fn duplicates_are_found_among_many_keys() {
     assert!(rows.read_record(&mut rec).unwrap(), "the reader goes on");
     assert_eq!(rec.key, "dir/3/img50000.jpg");
 }
+
+#[test]
+fn an_unclosed_quote_is_an_error_at_the_line_it_opens() {
+    // The second row's description is quoted over two lines and closed; its keywords open a
+    // quote on line 4 that nothing closes, which would swallow the rest of the file.
+    let data = "file,Description,Keywords\n\
+                a.jpg,One,sea\n\
+                b.jpg,\"Two\nlines\",\"boat;\n\
+                c.jpg,Three,dawn\n";
+    let mut b = MappingBuilder::new();
+    b.file_name("open.csv");
+    let mut rows = b.from_reader(data.as_bytes()).unwrap();
+    assert_eq!(rows.next().unwrap().unwrap().key, "a.jpg");
+    let err = rows.next().unwrap().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "open.csv, line 4, record 2, column \"Keywords\": malformed CSV: a quoted field opens \
+         here and is never closed (it runs to the end of the file)"
+    );
+    assert!(rows.next().is_none());
+
+    // Quotes closed at the very end of the file, with or without a final line break, are fine.
+    for end in ["\"c\"", "\"c\"\n", "\"c\"\r\n", "\"c \"\"quoted\"\"\""] {
+        let data = format!("file,title\na.jpg,{end}");
+        assert_eq!(read(data.as_bytes()).len(), 1, "{end:?}");
+    }
+}

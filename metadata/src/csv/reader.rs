@@ -3,42 +3,18 @@
 use std::hash::BuildHasher;
 use std::io::{self, Read};
 
-use csv::ByteRecord;
 use foldhash::fast::RandomState;
 use hashbrown::{HashTable, hash_table};
 
 use super::builder::{MappingBuilder, UnknownColumns};
 use super::field_map::Column;
+use super::raw::{RawError, RawReader, RawRecord};
 use super::text::{Encoding, decode, sniff};
 use crate::error::{Error, Position, Result, clip};
 use crate::field::Field;
 use crate::keywords::split_keywords;
 use crate::model::{AssetMetadata, ManifestRecord, assign, normalize_key_into};
 use crate::values::trim;
-
-/// Counts the bytes handed to the CSV parser since the start of the current record, and
-/// stops at the record limit so that one endless field cannot exhaust memory.
-#[derive(Debug)]
-struct Guard<R> {
-    inner: R,
-    since_record: usize,
-    limit: usize,
-    tripped: bool,
-}
-
-impl<R: Read> Read for Guard<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.since_record > self.limit {
-            self.tripped = true;
-            return Err(io::Error::other("record size limit"));
-        }
-        let n = self.inner.read(buf)?;
-        self.since_record += n;
-        Ok(n)
-    }
-}
-
-type Source<R> = Guard<io::Chain<io::Cursor<Vec<u8>>, R>>;
 
 /// What the per-row loop does with a column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,7 +52,7 @@ impl Slot {
 /// iterator goes on with the next row; after a malformed file or an I/O error it ends.
 #[derive(Debug)]
 pub struct ManifestReader<R> {
-    csv: csv::Reader<Source<R>>,
+    csv: RawReader<io::Chain<io::Cursor<Vec<u8>>, R>>,
     opts: MappingBuilder,
     headers: Vec<String>,
     plan: Vec<Column>,
@@ -88,7 +64,7 @@ pub struct ManifestReader<R> {
     scratch: ManifestRecord,
     /// The raw row, kept for its buffers; out of its slot while a row is mapped (an
     /// `Option` so that taking it allocates nothing).
-    raw: Option<ByteRecord>,
+    raw: Option<RawRecord>,
     records: u64,
     done: bool,
 }
@@ -106,18 +82,12 @@ impl<R: Read> ManifestReader<R> {
         let sniffed = sniff(&mut reader, opts.quote, opts.max_record_bytes)
             .map_err(|e| e.at(&base.clone().with_line(1)))?;
         let delimiter = opts.delimiter.unwrap_or(sniffed.delimiter);
-        let source = Guard {
-            inner: io::Cursor::new(sniffed.prefix).chain(reader),
-            since_record: 0,
-            limit: opts.max_record_bytes,
-            tripped: false,
-        };
-        let csv = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(delimiter)
-            .quote(opts.quote)
-            .from_reader(source);
+        let csv = RawReader::new(
+            io::Cursor::new(sniffed.prefix).chain(reader),
+            delimiter,
+            opts.quote,
+            opts.max_record_bytes,
+        );
         let mut this = Self {
             csv,
             opts,
@@ -127,7 +97,7 @@ impl<R: Read> ManifestReader<R> {
             key_idx: 0,
             seen: SeenKeys::default(),
             scratch: ManifestRecord::default(),
-            raw: Some(ByteRecord::new()),
+            raw: Some(RawRecord::default()),
             records: 0,
             done: false,
         };
@@ -141,8 +111,8 @@ impl<R: Read> ManifestReader<R> {
 
     fn read_header(&mut self) -> Result<()> {
         let pos = self.base().with_line(1);
-        let mut raw = ByteRecord::new();
-        let got = self.read_raw(&mut raw, &pos)?;
+        let mut raw = RawRecord::default();
+        let got = self.read_raw(&mut raw)?;
         if !got {
             return Err(Error::Structure {
                 pos: Box::new(pos),
@@ -206,37 +176,36 @@ impl<R: Read> ManifestReader<R> {
             .zip(self.plan.iter())
     }
 
-    fn read_raw(&mut self, raw: &mut ByteRecord, pos: &Position) -> Result<bool> {
-        self.csv.get_mut().since_record = 0;
-        match self.csv.read_byte_record(raw) {
-            Ok(got) => Ok(got),
-            Err(e) => {
-                self.done = true;
-                let line = e
-                    .position()
-                    .map(csv::Position::line)
-                    .or_else(|| Some(self.csv.position().line()).filter(|l| *l > 0));
-                let mut pos = pos.clone();
-                if let Some(line) = line {
-                    pos.line = Some(line);
+    fn read_raw(&mut self, raw: &mut RawRecord) -> Result<bool> {
+        let err = match self.csv.read(raw) {
+            Ok(got) => return Ok(got),
+            Err(e) => e,
+        };
+        self.done = true;
+        Err(match err {
+            RawError::Io(io) => Error::io(self.base().with_line(self.csv.line()), "read", io),
+            RawError::TooLong => Error::Limit {
+                pos: Box::new(self.base().with_line(raw.line())),
+                what: "a record".into(),
+                limit: self.opts.max_record_bytes,
+            },
+            RawError::UnclosedQuote { line, field } => {
+                let mut pos = self.base().with_line(line);
+                if !self.headers.is_empty() {
+                    pos = pos.with_record(self.records + 1);
                 }
-                if self.csv.get_ref().tripped {
-                    return Err(Error::Limit {
-                        pos: Box::new(pos),
-                        what: "a record".into(),
-                        limit: self.opts.max_record_bytes,
-                    });
+                pos = match self.headers.get(field) {
+                    Some(header) => pos.with_column(header.as_str()),
+                    None => pos.with_column(format!("#{}", field + 1)),
+                };
+                Error::Csv {
+                    pos: Box::new(pos),
+                    message: "a quoted field opens here and is never closed (it runs to the \
+                              end of the file)"
+                        .into(),
                 }
-                let message = e.to_string();
-                Err(match e.into_kind() {
-                    csv::ErrorKind::Io(io) => Error::io(pos, "read", io),
-                    _ => Error::Csv {
-                        pos: Box::new(pos),
-                        message,
-                    },
-                })
             }
-        }
+        })
     }
 
     fn check_size(&self, cell: &[u8], pos: &Position) -> Result<()> {
@@ -274,9 +243,8 @@ impl<R: Read> ManifestReader<R> {
         }
         let mut raw = self.raw.take().unwrap_or_default();
         let out = loop {
-            let pos = Position::new();
-            match self.read_raw(&mut raw, &pos) {
-                Err(e) => break Err(e.at(&self.base())),
+            match self.read_raw(&mut raw) {
+                Err(e) => break Err(e),
                 Ok(false) => {
                     self.done = true;
                     break Ok(false);
@@ -307,8 +275,8 @@ impl<R: Read> ManifestReader<R> {
         }
     }
 
-    fn map_record(&mut self, raw: &ByteRecord, out: &mut ManifestRecord) -> Result<()> {
-        let line = raw.position().map_or(0, csv::Position::line);
+    fn map_record(&mut self, raw: &RawRecord, out: &mut ManifestRecord) -> Result<()> {
+        let line = raw.line();
         if raw.len() > self.plan.len() && raw.iter().skip(self.plan.len()).any(|c| !c.is_empty()) {
             return Err(Error::Csv {
                 pos: Box::new(self.record_pos(line)),
@@ -340,7 +308,11 @@ impl<R: Read> ManifestReader<R> {
         // `whole` (a field that ends inside a character leaves `rest` empty and is decoded
         // alone, which reports it).
         let mut rest = whole.unwrap_or_default();
-        for (i, (&slot, cell)) in self.slots.iter().zip(raw.iter()).enumerate() {
+        let bytes = raw.as_slice();
+        let mut start = 0;
+        for (i, (&slot, &end)) in self.slots.iter().zip(raw.ends()).enumerate() {
+            let cell = &bytes[start..end];
+            start = end;
             let in_whole = match rest.split_at_checked(cell.len()) {
                 Some((field, tail)) if whole.is_some() => {
                     rest = tail;
