@@ -382,3 +382,64 @@ fn an_unclosed_quote_is_an_error_at_the_line_it_opens() {
         assert_eq!(read(data.as_bytes()).len(), 1, "{end:?}");
     }
 }
+
+#[test]
+fn the_formula_guard_keeps_spreadsheets_from_running_cells() {
+    let mut m = AssetMetadata::default();
+    m.title = Some("=HYPERLINK(\"http://evil.example\",\"Click\")".into());
+    m.description = Some("+cmd|' /C calc'!A0".into());
+    m.credit_line = Some("@SUM(1+1)".into());
+    m.keywords.extend(["-2", "sea"]);
+    m.custom.insert("Note", "'=already quoted");
+    m.custom.insert("Plain", "a=b");
+    let columns = vec![
+        WriteColumn::key("File"),
+        WriteColumn::field(Field::Title),
+        WriteColumn::field(Field::Description),
+        WriteColumn::field(Field::CreditLine),
+        WriteColumn::field(Field::Keywords),
+        WriteColumn::custom("Note"),
+        WriteColumn::custom("Plain"),
+    ];
+    let write = |guard: bool| {
+        let mut out = Vec::new();
+        let mut w = WriterBuilder::new()
+            .columns(columns.clone())
+            .formula_guard(guard)
+            .from_writer(&mut out)
+            .unwrap();
+        w.write("-draft.jpg", &m).unwrap();
+        drop(w);
+        String::from_utf8(out).unwrap()
+    };
+
+    // Off by default: cells are written as they are.
+    let plain = write(false);
+    assert_eq!(
+        plain.lines().nth(1).unwrap(),
+        "-draft.jpg,\"=HYPERLINK(\"\"http://evil.example\"\",\"\"Click\"\")\",+cmd|' /C calc'!A0,\
+         @SUM(1+1),-2; sea,'=already quoted,a=b"
+    );
+
+    let guarded = write(true);
+    assert_eq!(
+        guarded.lines().nth(1).unwrap(),
+        "'-draft.jpg,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"Click\"\")\",'+cmd|' /C calc'!A0,\
+         '@SUM(1+1),'-2; sea,''=already quoted,a=b"
+    );
+    let mut b = MappingBuilder::new();
+    b.formula_guard(true);
+    let row = b
+        .from_reader(guarded.as_bytes())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.key, "-draft.jpg");
+    assert_eq!(row.metadata, m);
+
+    // A reader without the option sees the apostrophes.
+    let row = read(guarded.as_bytes()).remove(0);
+    assert_eq!(row.key, "'-draft.jpg");
+    assert_eq!(row.metadata.credit_line.as_deref(), Some("'@SUM(1+1)"));
+}

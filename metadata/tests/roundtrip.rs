@@ -121,15 +121,35 @@ fn with_custom(mut m: AssetMetadata, values: &[String], xmp_names: bool) -> Asse
     m
 }
 
-fn csv_round_trip(m: &AssetMetadata, columns: Vec<WriteColumn>) -> AssetMetadata {
+fn csv_round_trip(m: &AssetMetadata, columns: Vec<WriteColumn>, guard: bool) -> AssetMetadata {
     let mut out = Vec::new();
     let mut w = WriterBuilder::new()
         .columns(columns)
+        .formula_guard(guard)
         .from_writer(&mut out)
         .unwrap();
     w.write("dir/a.jpg", m).unwrap();
     drop(w);
-    let mut rows = MappingBuilder::new().from_reader(&out[..]).unwrap();
+    if guard {
+        // No cell reaches a spreadsheet as a formula.
+        let mut r = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(&out[..]);
+        for record in r.records() {
+            for cell in record.unwrap().iter() {
+                let first = cell.trim_start_matches('\'').bytes().next();
+                assert!(
+                    cell.starts_with('\'')
+                        || !matches!(first, Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')),
+                    "{cell:?}"
+                );
+            }
+        }
+    }
+    let mut rows = MappingBuilder::new()
+        .formula_guard(guard)
+        .from_reader(&out[..])
+        .unwrap();
     let row = rows
         .next()
         .unwrap()
@@ -149,7 +169,20 @@ proptest! {
         for (name, _) in m.custom.iter() {
             columns.push(WriteColumn::custom(name));
         }
-        prop_assert_eq!(csv_round_trip(&m, columns), m);
+        prop_assert_eq!(csv_round_trip(&m, columns, false), m);
+    }
+
+    #[test]
+    fn csv_round_trip_with_the_formula_guard_keeps_every_field(
+        m in metadata(),
+        extra in prop::collection::vec(text(), 0..3),
+    ) {
+        let m = with_custom(m, &extra, false);
+        let mut columns = WriteColumn::default_columns();
+        for (name, _) in m.custom.iter() {
+            columns.push(WriteColumn::custom(name));
+        }
+        prop_assert_eq!(csv_round_trip(&m, columns, true), m);
     }
 
     #[test]

@@ -50,6 +50,7 @@ pub struct MappingBuilder {
     pub(super) max_record_bytes: usize,
     pub(super) trim: bool,
     pub(super) check_duplicates: bool,
+    pub(super) formula_guard: bool,
     pub(super) file_name: Option<String>,
 }
 
@@ -66,6 +67,7 @@ impl Default for MappingBuilder {
             max_record_bytes: 64 * 1024 * 1024,
             trim: true,
             check_duplicates: true,
+            formula_guard: false,
             file_name: None,
         }
     }
@@ -235,6 +237,24 @@ impl MappingBuilder {
     /// ```
     pub fn check_duplicates(&mut self, yes: bool) -> &mut Self {
         self.check_duplicates = yes;
+        self
+    }
+
+    /// Undoes [`WriterBuilder::formula_guard`](super::WriterBuilder::formula_guard): a
+    /// cell that starts with `'` followed by `=`, `+`, `-`, `@`, a tab or a carriage return
+    /// (or by more apostrophes and then one of these) loses its first `'` (default `false`:
+    /// cells are read as they are).
+    ///
+    /// ```
+    /// # use asset_metadata::csv::MappingBuilder;
+    /// let data = "File,Title,Rating\na.jpg,'=1+2,'-1\n";
+    /// let row = MappingBuilder::new().formula_guard(true).from_reader(data.as_bytes())?.next().unwrap()?;
+    /// assert_eq!(row.metadata.title.as_deref(), Some("=1+2"));
+    /// assert_eq!(row.metadata.rating.map(|r| r.get()), Some(-1));
+    /// # Ok::<(), asset_metadata::Error>(())
+    /// ```
+    pub fn formula_guard(&mut self, yes: bool) -> &mut Self {
+        self.formula_guard = yes;
         self
     }
 

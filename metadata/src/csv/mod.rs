@@ -22,6 +22,7 @@
 
 mod builder;
 mod field_map;
+mod formula;
 mod raw;
 mod reader;
 mod text;

@@ -8,6 +8,7 @@ use hashbrown::{HashTable, hash_table};
 
 use super::builder::{MappingBuilder, UnknownColumns};
 use super::field_map::Column;
+use super::formula::unguard;
 use super::raw::{RawError, RawReader, RawRecord};
 use super::text::{Encoding, decode, sniff};
 use crate::error::{Error, Position, Result, clip};
@@ -124,6 +125,11 @@ impl<R: Read> ManifestReader<R> {
             let col_pos = pos.clone().with_column(format!("#{}", i + 1));
             self.check_size(cell, &col_pos)?;
             let text = decode(cell, self.opts.encoding).map_err(|e| e.at(&col_pos))?;
+            let text = if self.opts.formula_guard {
+                unguard(&text)
+            } else {
+                &text
+            };
             let header = text.trim().to_owned();
             let header = if header.is_empty() {
                 format!("column {}", i + 1)
@@ -341,6 +347,11 @@ impl<R: Read> ManifestReader<R> {
                         .map_err(|e| e.at(&self.column_pos(line, i)))?;
                     &*decoded
                 }
+            };
+            let text = if self.opts.formula_guard {
+                unguard(text)
+            } else {
+                text
             };
             let value = if self.opts.trim { trim(text) } else { text };
             if value.is_empty() {

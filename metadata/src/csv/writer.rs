@@ -1,8 +1,10 @@
 //! [`WriterBuilder`] and [`ManifestWriter`]: reconciliation exports that the reader reads back.
 
+use std::borrow::Cow;
 use std::io::Write;
 
 use super::field_map::{Column, FieldMap};
+use super::formula::guard;
 use crate::error::{Error, Position, Result};
 use crate::field::Field;
 use crate::model::AssetMetadata;
@@ -110,6 +112,7 @@ pub struct WriterBuilder {
     columns: Vec<WriteColumn>,
     keyword_separator: String,
     bom: bool,
+    formula_guard: bool,
     file_name: Option<String>,
 }
 
@@ -120,6 +123,7 @@ impl Default for WriterBuilder {
             columns: WriteColumn::default_columns(),
             keyword_separator: "; ".into(),
             bom: false,
+            formula_guard: false,
             file_name: None,
         }
     }
@@ -209,6 +213,41 @@ impl WriterBuilder {
         self
     }
 
+    /// Guards against formula injection, for exports that people open in a spreadsheet
+    /// (default `false`, so that round trips stay exact for every reader).
+    ///
+    /// Spreadsheets run a cell starting with `=`, `+`, `-` or `@` (and some, one starting
+    /// with a tab or carriage return) as a formula, so a caption like
+    /// `=HYPERLINK("http://evil.example","Click")` would become a live link. With the guard,
+    /// such a cell is written with a leading `'`, which spreadsheets show as plain text; a
+    /// cell that already starts with apostrophes followed by one of these characters gets
+    /// one more, so nothing is ambiguous. A reader given
+    /// [`MappingBuilder::formula_guard`](super::MappingBuilder::formula_guard) removes them
+    /// again; other readers see the `'`.
+    ///
+    /// ```
+    /// # use asset_metadata::csv::{MappingBuilder, WriteColumn, WriterBuilder};
+    /// # use asset_metadata::{AssetMetadata, Field};
+    /// let mut m = AssetMetadata::default();
+    /// m.title = Some("=HYPERLINK(\"http://evil.example\")".into());
+    /// m.rating = asset_metadata::Rating::new(-1);
+    /// let mut out = Vec::new();
+    /// let mut w = WriterBuilder::new().formula_guard(true)
+    ///     .columns(vec![WriteColumn::key("File"), WriteColumn::field(Field::Title), WriteColumn::field(Field::Rating)])
+    ///     .from_writer(&mut out)?;
+    /// w.write("a.jpg", &m)?;
+    /// drop(w);
+    /// assert_eq!(String::from_utf8_lossy(&out), "File,Title,Rating\na.jpg,\"'=HYPERLINK(\"\"http://evil.example\"\")\",'-1\n");
+    ///
+    /// let row = MappingBuilder::new().formula_guard(true).from_reader(&out[..])?.next().unwrap()?;
+    /// assert_eq!(row.metadata, m);
+    /// # Ok::<(), asset_metadata::Error>(())
+    /// ```
+    pub fn formula_guard(&mut self, yes: bool) -> &mut Self {
+        self.formula_guard = yes;
+        self
+    }
+
     /// The file name used in error positions.
     ///
     /// ```
@@ -237,13 +276,24 @@ impl WriterBuilder {
         let mut csv = csv::WriterBuilder::new()
             .delimiter(self.delimiter)
             .from_writer(writer);
-        csv.write_record(self.columns.iter().map(|c| c.header.as_bytes()))
+        let headers: Vec<Cow<'_, str>> =
+            self.columns.iter().map(|c| self.cell(&c.header)).collect();
+        csv.write_record(headers.iter().map(|h| h.as_bytes()))
             .map_err(|e| write_error(pos.clone().with_line(1), e))?;
         Ok(ManifestWriter {
             csv,
             opts: self.clone(),
             rows: 0,
         })
+    }
+
+    /// A cell as written: guarded if asked.
+    fn cell<'a>(&self, value: &'a str) -> Cow<'a, str> {
+        if self.formula_guard {
+            guard(value)
+        } else {
+            Cow::Borrowed(value)
+        }
     }
 
     fn check(&self) -> Result<()> {
@@ -349,7 +399,10 @@ impl<W: Write> ManifestWriter<W> {
                     .map(|(_, v)| (*v).to_owned())
                     .unwrap_or_default(),
             };
-            row.push(value);
+            row.push(match self.opts.cell(&value) {
+                Cow::Borrowed(_) => value,
+                Cow::Owned(guarded) => guarded,
+            });
         }
         self.csv.write_record(&row).map_err(|e| write_error(pos, e))
     }
