@@ -19,7 +19,7 @@ pub enum ErrorKind {
     Transient,
     /// The input is malformed, breaks a limit or holds a value that cannot be used.
     InvalidInput,
-    /// The input uses a feature this crate refuses (a DTD, an entity, UTF-16).
+    /// The input uses a feature this crate refuses (a DTD, an entity).
     Unsupported,
     /// Anything else (an I/O failure of another kind).
     Unexpected,

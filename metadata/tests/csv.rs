@@ -443,3 +443,85 @@ fn the_formula_guard_keeps_spreadsheets_from_running_cells() {
     assert_eq!(row.key, "'-draft.jpg");
     assert_eq!(row.metadata.credit_line.as_deref(), Some("'@SUM(1+1)"));
 }
+
+fn utf16(text: &str, big_endian: bool, bom: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    if bom {
+        out.extend_from_slice(if big_endian {
+            &[0xFE, 0xFF]
+        } else {
+            &[0xFF, 0xFE]
+        });
+    }
+    for unit in text.encode_utf16() {
+        out.extend_from_slice(&if big_endian {
+            unit.to_be_bytes()
+        } else {
+            unit.to_le_bytes()
+        });
+    }
+    out
+}
+
+#[test]
+fn excel_unicode_text_utf16_manifests_are_read() {
+    // Excel's "Unicode text": UTF-16LE with a byte-order mark, tabs, CRLF, quoted
+    // multi-line cells; characters outside the BMP take surrogate pairs.
+    let text = "File\tTitle\tCaption\tKeywords\r\n\
+                café.jpg\tZürich 📷\t\"Two\r\nlines\"\t漢字; sea\r\n\
+                b.jpg\tB\t\t\r\n";
+    let want = read(text.as_bytes());
+    assert_eq!(want.len(), 2);
+    assert_eq!(want[0].metadata.title.as_deref(), Some("Zürich 📷"));
+    for (big_endian, bom, encoding) in [
+        (false, true, Encoding::Utf8),
+        (true, true, Encoding::Windows1252),
+        (false, false, Encoding::Utf16Le),
+        (true, false, Encoding::Utf16Be),
+    ] {
+        let bytes = utf16(text, big_endian, bom);
+        let mut b = MappingBuilder::new();
+        b.encoding(encoding);
+        let got: Vec<_> = b
+            .from_reader(&bytes[..])
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(got, want, "big endian {big_endian}, BOM {bom}");
+    }
+}
+
+#[test]
+fn a_long_utf16_manifest_streams_and_reads_as_its_utf8_twin() {
+    let mut text = String::from("file\ttitle\tkeywords\n");
+    for i in 0..20_000 {
+        text.push_str(&format!("img{i}.jpg\tŁódź 🌅 {i}\tα; β; 📷{}\n", i % 13));
+    }
+    let want = read(text.as_bytes());
+    let bytes = utf16(&text, false, true);
+    let mut rows = MappingBuilder::new().from_reader(&bytes[..]).unwrap();
+    let mut rec = ManifestRecord::default();
+    for want in &want {
+        assert!(rows.read_record(&mut rec).unwrap());
+        assert_eq!(&rec, want);
+    }
+    assert!(!rows.read_record(&mut rec).unwrap());
+}
+
+#[test]
+fn bad_utf16_fails_at_its_row_after_the_good_ones() {
+    let mut bytes = utf16("file\ttitle\na.jpg\tA\nb.jpg\t", false, true);
+    bytes.extend_from_slice(&[0x00, 0xDC]); // a low surrogate alone
+    bytes.extend(utf16("B\n", false, false));
+    let mut b = MappingBuilder::new();
+    b.file_name("bad16.csv");
+    let mut rows = b.from_reader(&bytes[..]).unwrap();
+    assert_eq!(rows.next().unwrap().unwrap().key, "a.jpg");
+    let err = rows.next().unwrap().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "bad16.csv, line 3: invalid UTF-16 at byte 52 of the file (an unpaired surrogate or a \
+         cut-off last character)"
+    );
+    assert!(rows.next().is_none());
+}

@@ -26,6 +26,7 @@ mod formula;
 mod raw;
 mod reader;
 mod text;
+mod utf16;
 mod writer;
 
 pub use builder::{MappingBuilder, UnknownColumns};

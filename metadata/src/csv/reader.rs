@@ -10,12 +10,16 @@ use super::builder::{MappingBuilder, UnknownColumns};
 use super::field_map::Column;
 use super::formula::unguard;
 use super::raw::{RawError, RawReader, RawRecord};
-use super::text::{Encoding, decode, sniff};
+use super::text::{Encoding, Rewound, Source, decode, open, read_error, sniff};
 use crate::error::{Error, Position, Result, clip};
 use crate::field::Field;
 use crate::keywords::split_keywords;
 use crate::model::{AssetMetadata, ManifestRecord, assign, normalize_key_into};
 use crate::values::trim;
+
+/// The bytes the CSV parser reads: the header line read ahead for sniffing, then the rest
+/// of a source that put back the bytes it looked at for a byte-order mark.
+type Input<R> = Rewound<Source<Rewound<R>>>;
 
 /// What the per-row loop does with a column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +57,9 @@ impl Slot {
 /// iterator goes on with the next row; after a malformed file or an I/O error it ends.
 #[derive(Debug)]
 pub struct ManifestReader<R> {
-    csv: RawReader<io::Chain<io::Cursor<Vec<u8>>, R>>,
+    csv: RawReader<Input<R>>,
+    /// How fields are decoded: UTF-8 once UTF-16 has been turned into it.
+    encoding: Encoding,
     opts: MappingBuilder,
     headers: Vec<String>,
     plan: Vec<Column>,
@@ -71,7 +77,7 @@ pub struct ManifestReader<R> {
 }
 
 impl<R: Read> ManifestReader<R> {
-    pub(super) fn new(opts: MappingBuilder, mut reader: R) -> Result<Self> {
+    pub(super) fn new(opts: MappingBuilder, reader: R) -> Result<Self> {
         let file = opts.file_name.clone();
         let base = Position::new().with_file(file.as_deref());
         if opts.max_field_bytes == 0 || opts.max_record_bytes == 0 {
@@ -80,17 +86,21 @@ impl<R: Read> ManifestReader<R> {
                 message: "limits must be above zero".into(),
             });
         }
-        let sniffed = sniff(&mut reader, opts.quote, opts.max_record_bytes)
+        let (mut source, utf8) =
+            open(reader, opts.encoding).map_err(|e| e.at(&base.clone().with_line(1)))?;
+        let sniffed = sniff(&mut source, opts.quote, opts.max_record_bytes)
             .map_err(|e| e.at(&base.clone().with_line(1)))?;
         let delimiter = opts.delimiter.unwrap_or(sniffed.delimiter);
         let csv = RawReader::new(
-            io::Cursor::new(sniffed.prefix).chain(reader),
+            io::Cursor::new(sniffed.prefix).chain(source),
             delimiter,
             opts.quote,
             opts.max_record_bytes,
         );
+        let encoding = if utf8 { Encoding::Utf8 } else { opts.encoding };
         let mut this = Self {
             csv,
+            encoding,
             opts,
             headers: Vec::new(),
             plan: Vec::new(),
@@ -124,7 +134,7 @@ impl<R: Read> ManifestReader<R> {
         for (i, cell) in raw.iter().enumerate() {
             let col_pos = pos.clone().with_column(format!("#{}", i + 1));
             self.check_size(cell, &col_pos)?;
-            let text = decode(cell, self.opts.encoding).map_err(|e| e.at(&col_pos))?;
+            let text = decode(cell, self.encoding).map_err(|e| e.at(&col_pos))?;
             let text = if self.opts.formula_guard {
                 unguard(&text)
             } else {
@@ -189,7 +199,7 @@ impl<R: Read> ManifestReader<R> {
         };
         self.done = true;
         Err(match err {
-            RawError::Io(io) => Error::io(self.base().with_line(self.csv.line()), "read", io),
+            RawError::Io(io) => read_error(self.base().with_line(self.csv.line()), io),
             RawError::TooLong => Error::Limit {
                 pos: Box::new(self.base().with_line(raw.line())),
                 what: "a record".into(),
@@ -297,7 +307,7 @@ impl<R: Read> ManifestReader<R> {
         // is then a slice of it, unless a character straddles two fields, in which case that
         // field is decoded alone and fails with its column. ASCII reads the same in every
         // encoding.
-        let whole = match self.opts.encoding {
+        let whole = match self.encoding {
             Encoding::Utf8 => std::str::from_utf8(raw.as_slice()).ok(),
             _ if raw.as_slice().is_ascii() => std::str::from_utf8(raw.as_slice()).ok(),
             _ => None,
@@ -343,8 +353,8 @@ impl<R: Read> ManifestReader<R> {
             let text = match in_whole {
                 Some(text) => text,
                 None => {
-                    decoded = decode(cell, self.opts.encoding)
-                        .map_err(|e| e.at(&self.column_pos(line, i)))?;
+                    decoded =
+                        decode(cell, self.encoding).map_err(|e| e.at(&self.column_pos(line, i)))?;
                     &*decoded
                 }
             };
