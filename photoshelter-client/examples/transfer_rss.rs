@@ -9,6 +9,15 @@
 //! ```sh
 //! cargo run --release -p photoshelter-client --example transfer_rss -- 1024 3   # MiB, rounds
 //! ```
+//!
+//! With `many`, it measures many small uploads instead: `count` files of `kib` KiB with
+//! `in_flight` uploads at once through the SDK, then the same uploads as bare multipart
+//! POSTs from a minimal `reqwest` loop (no retries, no login handling, no checks): the
+//! emulator's own ceiling as a client sees it. Both print uploads per second.
+//!
+//! ```sh
+//! cargo run --release -p photoshelter-client --example transfer_rss -- many 2000 50 8
+//! ```
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::error::Error;
@@ -35,6 +44,10 @@ async fn run() -> Result<(), BoxError> {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--serve") {
         return serve(&args[2]).await;
+    }
+    if args.get(1).map(String::as_str) == Some("many") {
+        let arg = |i: usize, default: usize| args.get(i).map_or(Ok(default), |s| s.parse());
+        return many_uploads(arg(2, 2000)?, arg(3, 50)?, arg(4, 8)?).await;
     }
     let mib: u64 = args.get(1).map_or(Ok(1024), |s| s.parse())?;
     let rounds: usize = args.get(2).map_or(Ok(1), |s| s.parse())?;
@@ -148,6 +161,86 @@ async fn run() -> Result<(), BoxError> {
     child.wait()?;
     if back != digest {
         return Err("the downloaded bytes differ from the uploaded file".into());
+    }
+    Ok(())
+}
+
+/// `count` uploads of `kib` KiB with `in_flight` at once: through the SDK, then as bare
+/// multipart POSTs (the emulator's ceiling for a minimal client).
+async fn many_uploads(count: usize, kib: usize, in_flight: usize) -> Result<(), BoxError> {
+    use futures::StreamExt;
+
+    let work = tempfile::tempdir()?;
+    let (mut child, base_url, key, email, password) =
+        spawn_emulator(&work.path().join("emulator"))?;
+    let body = bytes::Bytes::from(vec![0x5Au8; kib * 1024]);
+    let client = Client::builder()
+        .base_url(&base_url)
+        .api_key(&key)
+        .credentials(&email, &password)
+        .max_in_flight(in_flight)
+        .build()?;
+    let sdk_gallery = client.galleries().create("many sdk").send().await?.id;
+    let raw_gallery = client.galleries().create("many raw").send().await?.id;
+
+    let t = Instant::now();
+    let sdk: Vec<Result<_, _>> = futures::stream::iter(0..count)
+        .map(|i| {
+            let (client, gallery, body) = (client.clone(), sdk_gallery.clone(), body.clone());
+            async move {
+                let source = UploadSource::bytes(format!("sdk-{i:05}.jpg"), body)?;
+                client.images().upload(&gallery, source).send().await
+            }
+        })
+        .buffer_unordered(in_flight)
+        .collect()
+        .await;
+    let sdk_secs = t.elapsed().as_secs_f64();
+    let sdk_ok = sdk.iter().filter(|r| r.is_ok()).count();
+
+    let token = login_token(&base_url, &key, &email, &password).await?;
+    let http = reqwest::Client::new();
+    let url = format!("{base_url}/psapi/v3/mem/image/upload");
+    let t = Instant::now();
+    let raw: Vec<bool> = futures::stream::iter(0..count)
+        .map(|i| {
+            let part =
+                reqwest::multipart::Part::bytes(body.to_vec()).file_name(format!("raw-{i:05}.jpg"));
+            let form = reqwest::multipart::Form::new()
+                .text("gallery_id", raw_gallery.to_string())
+                .part("file", part);
+            let request = http
+                .post(&url)
+                .header("X-PS-Api-Key", &key)
+                .header("X-PS-Auth-Token", &token)
+                .multipart(form);
+            async move { request.send().await.is_ok_and(|r| r.status().is_success()) }
+        })
+        .buffer_unordered(in_flight)
+        .collect()
+        .await;
+    let raw_secs = t.elapsed().as_secs_f64();
+    let raw_ok = raw.iter().filter(|ok| **ok).count();
+
+    println!("{count} uploads of {kib} KiB, {in_flight} in flight");
+    println!(
+        "SDK:             {:>8.0} uploads/s ({sdk_ok} ok, {sdk_secs:.2} s)",
+        count as f64 / sdk_secs
+    );
+    println!(
+        "bare multipart:  {:>8.0} uploads/s ({raw_ok} ok, {raw_secs:.2} s)",
+        count as f64 / raw_secs
+    );
+    println!("ratio SDK/bare:  {:.2}", raw_secs / sdk_secs);
+    println!(
+        "peak RSS (VmHWM): SDK process {} MiB, emulator {} MiB",
+        status_kib("self", "VmHWM:").unwrap_or(0) / 1024,
+        status_kib(&child.id().to_string(), "VmHWM:").unwrap_or(0) / 1024
+    );
+    drop(child.stdin.take());
+    child.wait()?;
+    if sdk_ok != count || raw_ok != count {
+        return Err("some uploads failed".into());
     }
     Ok(())
 }
