@@ -15,12 +15,20 @@ fuzz_target!(|data: &[u8]| {
     if first & 2 == 2 {
         b.strict(true);
     }
+    if first & 4 == 4 {
+        b.encoding(Encoding::Utf16Le);
+    }
+    let guard = first & 8 == 8;
+    b.formula_guard(guard);
     let Ok(rows) = b.from_reader(rest) else { return };
     for row in rows.take(1000) {
         match row {
             Ok(r) => {
                 let _ = asset_metadata::xmp::write_xmp(&r.metadata);
-                if let Ok(mut w) = WriterBuilder::new().from_writer(Vec::new()) {
+                if let Ok(mut w) = WriterBuilder::new()
+                    .formula_guard(guard)
+                    .from_writer(Vec::new())
+                {
                     let _ = w.write(&r.key, &r.metadata);
                 }
             }
