@@ -1,6 +1,10 @@
 //! [`CustomFields`] and their [`FieldValue`]s.
 
-use indexmap::IndexMap;
+use std::fmt;
+use std::hash::BuildHasher;
+
+use foldhash::fast::RandomState;
+use hashbrown::HashTable;
 
 /// The value of a custom field: text or a list of texts.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -59,7 +63,8 @@ impl From<Vec<String>> for FieldValue {
 /// Custom fields: an ordered map from name to [`FieldValue`], keeping insertion order.
 ///
 /// Names are kept as read: a CSV header (`"Client Code"`), an XMP property
-/// (`"Iptc4xmpExt:PersonInImage"`), a PhotoShelter name (`"display_caption"`).
+/// (`"Iptc4xmpExt:PersonInImage"`), a PhotoShelter name (`"display_caption"`). Two maps are
+/// equal when they hold the same names with the same values, in any order.
 ///
 /// ```
 /// use asset_metadata::{CustomFields, FieldValue};
@@ -69,13 +74,88 @@ impl From<Vec<String>> for FieldValue {
 /// assert_eq!(c.get("Client Code"), Some(&FieldValue::Text("ACME-7".into())));
 /// assert_eq!(c.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["Client Code", "People"]);
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CustomFields(IndexMap<String, FieldValue>);
+#[derive(Clone, Default)]
+pub struct CustomFields {
+    /// The fields in order. Records carry a handful, found by a scan: a copy of the map is
+    /// then one allocation plus its texts.
+    entries: Vec<(String, FieldValue)>,
+    /// Built once there are more fields than a scan should cover (a hostile XMP with
+    /// thousands of properties stays linear in time).
+    index: Option<Index>,
+}
+
+/// The positions of the fields, hashed by name.
+#[derive(Clone)]
+struct Index {
+    table: HashTable<usize>,
+    state: RandomState,
+}
+
+/// Up to this many fields, names are found by a scan.
+const SCAN_LIMIT: usize = 16;
+
+impl Index {
+    fn build(entries: &[(String, FieldValue)]) -> Self {
+        let state = RandomState::default();
+        let mut table = HashTable::with_capacity(entries.len());
+        for (i, (name, _)) in entries.iter().enumerate() {
+            table.insert_unique(state.hash_one(name.as_str()), i, |&j| {
+                state.hash_one(entries[j].0.as_str())
+            });
+        }
+        Self { table, state }
+    }
+}
+
+impl fmt::Debug for CustomFields {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq for CustomFields {
+    /// The same names with the same values, in any order.
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().all(|(k, v)| other.get(k) == Some(v))
+    }
+}
+
+impl Eq for CustomFields {}
 
 impl CustomFields {
     /// No fields.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Where the field called `name` is.
+    fn position(&self, name: &str) -> Option<usize> {
+        match &self.index {
+            Some(index) => index
+                .table
+                .find(index.state.hash_one(name), |&i| self.entries[i].0 == name)
+                .copied(),
+            None => self.entries.iter().position(|(k, _)| k == name),
+        }
+    }
+
+    /// Adds a field that is not present, at the end.
+    fn push(&mut self, name: String, value: FieldValue) {
+        self.entries.push((name, value));
+        let at = self.entries.len() - 1;
+        match &mut self.index {
+            Some(index) => {
+                let entries = &self.entries;
+                let hash = index.state.hash_one(entries[at].0.as_str());
+                index
+                    .table
+                    .insert_unique(hash, at, |&j| index.state.hash_one(entries[j].0.as_str()));
+            }
+            None if self.entries.len() > SCAN_LIMIT => {
+                self.index = Some(Index::build(&self.entries));
+            }
+            None => {}
+        }
     }
 
     /// Sets a field, keeping its place if it existed; returns the old value.
@@ -84,7 +164,15 @@ impl CustomFields {
         name: impl Into<String>,
         value: impl Into<FieldValue>,
     ) -> Option<FieldValue> {
-        self.0.insert(name.into(), value.into())
+        let name = name.into();
+        let value = value.into();
+        match self.position(&name) {
+            Some(at) => Some(std::mem::replace(&mut self.entries[at].1, value)),
+            None => {
+                self.push(name, value);
+                None
+            }
+        }
     }
 
     /// Puts `name = value` at position `at` as a reader filling a reused record does: when
@@ -93,7 +181,7 @@ impl CustomFields {
     /// is added unless it is already present (then the earlier value wins). Returns whether
     /// the field now sits at `at`.
     pub(crate) fn fill_at(&mut self, at: usize, name: &str, value: &str) -> bool {
-        if let Some((k, v)) = self.0.get_index_mut(at)
+        if let Some((k, v)) = self.entries.get_mut(at)
             && k == name
         {
             match v {
@@ -105,63 +193,107 @@ impl CustomFields {
             }
             return true;
         }
-        self.0.truncate(at);
-        match self.0.entry(name.to_owned()) {
-            indexmap::map::Entry::Occupied(_) => false,
-            indexmap::map::Entry::Vacant(slot) => {
-                slot.insert(FieldValue::Text(value.to_owned()));
-                true
-            }
+        self.truncate(at);
+        if self.position(name).is_some() {
+            return false;
         }
+        self.push(name.to_owned(), FieldValue::Text(value.to_owned()));
+        true
     }
 
     /// Keeps the first `len` fields.
     pub(crate) fn truncate(&mut self, len: usize) {
-        self.0.truncate(len);
+        if len >= self.entries.len() {
+            return;
+        }
+        self.entries.truncate(len);
+        if self.index.is_some() {
+            self.index = (len > SCAN_LIMIT).then(|| Index::build(&self.entries));
+        }
     }
 
     /// The value of a field.
     pub fn get(&self, name: &str) -> Option<&FieldValue> {
-        self.0.get(name)
+        self.position(name).map(|at| &self.entries[at].1)
     }
 
     /// Mutable access to a field's value.
     pub fn get_mut(&mut self, name: &str) -> Option<&mut FieldValue> {
-        self.0.get_mut(name)
+        self.position(name).map(|at| &mut self.entries[at].1)
     }
 
     /// Removes a field, keeping the order of the rest.
     pub fn remove(&mut self, name: &str) -> Option<FieldValue> {
-        self.0.shift_remove(name)
+        let at = self.position(name)?;
+        let (_, value) = self.entries.remove(at);
+        if self.index.is_some() {
+            self.index = (self.entries.len() > SCAN_LIMIT).then(|| Index::build(&self.entries));
+        }
+        Some(value)
     }
 
     /// Whether a field is present.
     pub fn contains(&self, name: &str) -> bool {
-        self.0.contains_key(name)
+        self.position(name).is_some()
     }
 
     /// The fields in order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &FieldValue)> + '_ {
-        self.0.iter().map(|(k, v)| (k.as_str(), v))
+        self.entries.iter().map(|(k, v)| (k.as_str(), v))
     }
 
     /// How many.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.entries.len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.entries.is_empty()
     }
 }
 
 impl<K: Into<String>, V: Into<FieldValue>> FromIterator<(K, V)> for CustomFields {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        Self(
-            iter.into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-        )
+        let mut fields = CustomFields::new();
+        for (k, v) in iter {
+            fields.insert(k, v);
+        }
+        fields
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn many_fields_keep_order_and_lookups_past_the_scan_limit() {
+        let mut c = CustomFields::new();
+        for i in 0..100 {
+            assert!(c.insert(format!("f{i}"), format!("{i}")).is_none());
+        }
+        assert_eq!(c.insert("f7", "seven"), Some(FieldValue::Text("7".into())));
+        assert_eq!(c.get("f7").and_then(FieldValue::as_text), Some("seven"));
+        assert_eq!(c.remove("f50"), Some(FieldValue::Text("50".into())));
+        assert!(!c.contains("f50"));
+        assert_eq!(c.get("f99").and_then(FieldValue::as_text), Some("99"));
+        assert_eq!(c.len(), 99);
+        assert_eq!(c.iter().nth(50).map(|(k, _)| k), Some("f51"));
+        c.truncate(20);
+        assert!(!c.contains("f30") && c.contains("f19"));
+        assert!(!c.fill_at(20, "f19", "again") && c.len() == 20);
+        assert!(c.fill_at(20, "new", "x"));
+        assert_eq!(c.get("new").and_then(FieldValue::as_text), Some("x"));
+    }
+
+    #[test]
+    fn equality_ignores_order_and_debug_prints_a_map() {
+        let a: CustomFields = [("x", "1"), ("y", "2")].into_iter().collect();
+        let b: CustomFields = [("y", "2"), ("x", "1")].into_iter().collect();
+        let c: CustomFields = [("y", "2"), ("x", "3")].into_iter().collect();
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_eq!(format!("{a:?}"), r#"{"x": Text("1"), "y": Text("2")}"#);
     }
 }
