@@ -19,22 +19,6 @@ pub enum KeywordSeparator {
     Char(char),
 }
 
-/// Splits a keyword cell, trimming each keyword and dropping empty ones.
-pub(crate) fn split_keywords(text: &str, sep: KeywordSeparator) -> impl Iterator<Item = &str> {
-    let sep = match sep {
-        KeywordSeparator::Char(c) => c,
-        KeywordSeparator::Auto => auto_separator(text),
-    };
-    let pieces = match u8::try_from(sep) {
-        Ok(byte) if byte.is_ascii() => Pieces::Byte {
-            rest: Some(text),
-            sep: byte,
-        },
-        _ => Pieces::Char(text.split(sep)),
-    };
-    pieces.map(trim).filter(|k| !k.is_empty())
-}
-
 /// The first of `;`, `|`, `,` that occurs in `text` (`;` if none does), in one pass.
 fn auto_separator(text: &str) -> char {
     let (mut bar, mut comma) = (false, false);
@@ -52,37 +36,6 @@ fn auto_separator(text: &str) -> char {
         ','
     } else {
         ';'
-    }
-}
-
-/// The pieces of a cell between separators. An ASCII separator is found by a plain byte
-/// loop, which beats a `memchr` call on cells of a few dozen bytes.
-enum Pieces<'a> {
-    Byte { rest: Option<&'a str>, sep: u8 },
-    Char(std::str::Split<'a, char>),
-}
-
-impl<'a> Iterator for Pieces<'a> {
-    type Item = &'a str;
-
-    fn next(&mut self) -> Option<&'a str> {
-        match self {
-            Pieces::Byte { rest, sep } => {
-                let text = (*rest)?;
-                match find_byte(text.as_bytes(), *sep) {
-                    // ok: an ASCII byte is a character boundary, so both slices are valid.
-                    Some(at) => {
-                        *rest = text.get(at + 1..);
-                        text.get(..at)
-                    }
-                    None => {
-                        *rest = None;
-                        Some(text)
-                    }
-                }
-            }
-            Pieces::Char(split) => split.next(),
-        }
     }
 }
 
@@ -214,6 +167,37 @@ impl Keywords {
             table.insert_unique(hash, i, |&j| state.hash_one(nth(text, ends, j)));
         }
         self.index = Some(Index { table, state });
+    }
+
+    /// Splits a keyword cell and adds each keyword (trimmed, empty ones dropped) at the end,
+    /// skipping duplicates. Runs for every row of a manifest, hence the plain loop: an ASCII
+    /// separator is found eight bytes at a time.
+    pub(crate) fn push_split(&mut self, cell: &str, sep: KeywordSeparator) {
+        let sep = match sep {
+            KeywordSeparator::Char(c) => c,
+            KeywordSeparator::Auto => auto_separator(cell),
+        };
+        let Some(byte) = u8::try_from(sep).ok().filter(u8::is_ascii) else {
+            for piece in cell.split(sep) {
+                self.push_trimmed(trim(piece));
+            }
+            return;
+        };
+        let mut rest = cell;
+        loop {
+            // An ASCII byte is a character boundary, so the splits succeed.
+            let cut = find_byte(rest.as_bytes(), byte).and_then(|at| rest.split_at_checked(at));
+            match cut {
+                Some((piece, tail)) => {
+                    self.push_trimmed(trim(piece));
+                    rest = tail.get(1..).unwrap_or_default();
+                }
+                None => {
+                    self.push_trimmed(trim(rest));
+                    return;
+                }
+            }
+        }
     }
 
     /// Adds keywords at the end, skipping duplicates.
@@ -354,15 +338,33 @@ impl<'a> IntoIterator for &'a Keywords {
 mod tests {
     use super::*;
 
+    fn split(cell: &str, sep: KeywordSeparator) -> Vec<String> {
+        let mut k = Keywords::new();
+        k.push_split(cell, sep);
+        k.iter().map(str::to_owned).collect()
+    }
+
     #[test]
     fn keyword_splitting_prefers_semicolons() {
-        let got: Vec<_> =
-            split_keywords("Paris, France; travel;; ", KeywordSeparator::Auto).collect();
-        assert_eq!(got, ["Paris, France", "travel"]);
-        let got: Vec<_> = split_keywords("a|b , c", KeywordSeparator::Auto).collect();
-        assert_eq!(got, ["a", "b , c"]);
-        let got: Vec<_> = split_keywords("a, b", KeywordSeparator::Char(';')).collect();
-        assert_eq!(got, ["a, b"]);
+        assert_eq!(
+            split("Paris, France; travel;; ", KeywordSeparator::Auto),
+            ["Paris, France", "travel"]
+        );
+        assert_eq!(split("a|b , c", KeywordSeparator::Auto), ["a", "b , c"]);
+        assert_eq!(split("a, b", KeywordSeparator::Char(';')), ["a, b"]);
+        assert_eq!(split("x;y;x;;", KeywordSeparator::Auto), ["x", "y"]);
+        assert_eq!(split(";", KeywordSeparator::Auto), Vec::<String>::new());
+        assert_eq!(
+            split("α · β ·γ", KeywordSeparator::Char('·')),
+            ["α", "β", "γ"]
+        );
+        assert_eq!(
+            split(
+                " long keyword number one ; and two;three ",
+                KeywordSeparator::Auto
+            ),
+            ["long keyword number one", "and two", "three"]
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@ use crate::custom::{CustomFields, FieldValue};
 use crate::date::DateCreated;
 use crate::error::{Error, Result};
 use crate::field::Field;
-use crate::keywords::{KeywordSeparator, Keywords, split_keywords};
+use crate::keywords::{KeywordSeparator, Keywords};
 use crate::values::{CopyrightStatus, Rating, ReleaseStatus};
 use crate::values::{find_byte, trim};
 
@@ -223,9 +223,7 @@ impl AssetMetadata {
         match field {
             Field::Keywords => {
                 self.keywords.clear();
-                for k in split_keywords(t, sep) {
-                    self.keywords.push_trimmed(k);
-                }
+                self.keywords.push_split(t, sep);
             }
             Field::CopyrightStatus => {
                 // "Unknown" is how exports spell an unset status.

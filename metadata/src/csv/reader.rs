@@ -13,7 +13,6 @@ use super::raw::{RawError, RawReader, RawRecord};
 use super::text::{Encoding, Rewound, Source, decode, open, read_error, sniff};
 use crate::error::{Error, Position, Result, clip};
 use crate::field::Field;
-use crate::keywords::split_keywords;
 use crate::model::{AssetMetadata, ManifestRecord, assign, normalize_key_into};
 use crate::values::trim;
 
@@ -375,9 +374,7 @@ impl<R: Read> ManifestReader<R> {
                 // Keyword columns add up (exiftool exports both IPTC:Keywords and
                 // XMP-dc:Subject).
                 Slot::Keywords => {
-                    for k in split_keywords(value, self.opts.keyword_separator) {
-                        meta.keywords.push_trimmed(k);
-                    }
+                    meta.keywords.push_split(value, self.opts.keyword_separator);
                 }
                 // Otherwise the first non-empty column of a field wins.
                 Slot::Text(f) => {
