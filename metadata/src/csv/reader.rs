@@ -237,7 +237,8 @@ impl<R: Read> ManifestReader<R> {
     /// Reads the next row into `record`, reusing its buffers (the fastest way to stream a
     /// large manifest, as `csv::Reader::read_byte_record` is for raw rows). Returns
     /// `Ok(false)` at the end. After an error in one row's values the next call goes on with
-    /// the next row; after a malformed file or an I/O error it returns `Ok(false)`.
+    /// the next row; after a malformed file or an I/O error it returns `Ok(false)`. After an
+    /// error, `record` may hold part of that row; the next row read into it replaces all of it.
     ///
     /// ```
     /// use asset_metadata::csv::MappingBuilder;
