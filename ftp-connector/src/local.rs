@@ -1,6 +1,7 @@
 //! [`LocalFs`]: a local folder, confined to its root.
 
 mod confine;
+pub(crate) mod read;
 mod write;
 
 use std::fs::Metadata;
@@ -11,7 +12,6 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures::{StreamExt, TryStreamExt};
-use tokio::io::AsyncSeekExt;
 
 use crate::capabilities::{Capabilities, ChecksumAlgorithm, ChecksumSet};
 use crate::entry::{Entry, Modified, TimePrecision};
@@ -280,39 +280,16 @@ impl RemoteFs for LocalFs {
 
     async fn read(&self, path: &RemotePath, offset: u64) -> Result<ByteStream> {
         let op = Operation::Read;
-        let real = self.resolve(op, path, true).await?;
-        let meta = tokio::fs::metadata(&real)
-            .await
-            .map_err(|e| lookup_err(op, path, e))?;
-        if meta.is_dir() {
-            return Err(io_err(
-                op,
-                path,
-                io::ErrorKind::IsADirectory,
-                "is a directory",
-            ));
-        }
-        if !meta.is_file() {
-            return Err(io_err(
-                op,
-                path,
-                io::ErrorKind::Unsupported,
-                "not a regular file",
-            ));
-        }
-        let mut file = tokio::fs::File::open(&real)
-            .await
-            .map_err(|e| Error::io(op, path.as_str(), e))?;
-        if offset > 0 {
-            file.seek(io::SeekFrom::Start(offset))
-                .await
-                .map_err(|e| Error::io(op, path.as_str(), e))?;
-        }
-        Ok(stream::reader_stream(
-            file,
-            stream::DEFAULT_CHUNK,
-            path.as_str().to_owned(),
-        ))
+        let root = self.inner.clone();
+        let owned = path.clone();
+        // Resolving, opening and the first chunk: one blocking-pool hop.
+        let opened = tokio::task::spawn_blocking(move || {
+            let real = confine::resolve_blocking(&root.root, op, &owned, true)?;
+            read::open_blocking(&real, offset, owned.as_str())
+        })
+        .await
+        .map_err(|e| Error::io(op, path.as_str(), io::Error::other(e)))??;
+        Ok(read::stream(opened, path.as_str().to_owned()))
     }
 
     async fn write(

@@ -31,7 +31,7 @@ use tokio::io::AsyncRead;
 use crate::error::{Error, Operation, Result};
 use crate::fs::ByteStream;
 
-/// The chunk size of [`from_reader`] and [`from_file`]: 256 KiB.
+/// The chunk size of [`from_reader`]: 256 KiB.
 pub const DEFAULT_CHUNK: usize = 256 * 1024;
 
 /// The smallest chunk size [`from_reader_with_chunk`] accepts: 64 KiB.
@@ -97,16 +97,13 @@ where
     reader_stream(reader, chunk.clamp(MIN_CHUNK, MAX_CHUNK), String::new())
 }
 
-/// Opens a local file and streams it in chunks of [`DEFAULT_CHUNK`] bytes.
+/// Opens a local file and streams it in chunks of up to [`MAX_CHUNK`] bytes, read on
+/// tokio's blocking pool one chunk ahead of the consumer.
 ///
 /// Errors name the file.
 pub async fn from_file(path: impl AsRef<Path>) -> Result<ByteStream> {
     let path = path.as_ref();
-    let shown = path.display().to_string();
-    let file = tokio::fs::File::open(path)
-        .await
-        .map_err(|e| Error::io(Operation::Read, shown.clone(), e))?;
-    Ok(reader_stream(file, DEFAULT_CHUNK, shown))
+    crate::local::read::open(path.to_owned(), 0, path.display().to_string()).await
 }
 
 pub(crate) fn reader_stream<R>(reader: R, chunk: usize, path: String) -> ByteStream

@@ -27,21 +27,31 @@ impl LocalFs {
         if path.is_root() {
             return Ok(self.root_dir().to_path_buf());
         }
-        let root = self.root_dir().to_path_buf();
-        let segments: Vec<String> = path.segments().map(str::to_owned).collect();
+        let root = self.inner.clone();
+        let owned = path.clone();
         // A handful of lstat calls: one blocking task rather than one per call.
-        let resolved = tokio::task::spawn_blocking(move || confine(&root, &segments, follow_last))
+        tokio::task::spawn_blocking(move || resolve_blocking(&root.root, op, &owned, follow_last))
             .await
-            .map_err(|e| Error::io(op, path.as_str(), io::Error::other(e)))?;
-        resolved.map_err(|r| match r {
-            Refusal::Escape(why) => Error::PermissionDenied {
-                op,
-                path: path.as_str().to_owned(),
-                message: why.to_owned(),
-            },
-            Refusal::Io(e) => Error::io(op, path.as_str(), e),
-        })
+            .map_err(|e| Error::io(op, path.as_str(), io::Error::other(e)))?
     }
+}
+
+/// [`LocalFs::resolve`] for code that already runs on a blocking thread.
+pub(super) fn resolve_blocking(
+    root: &Path,
+    op: Operation,
+    path: &RemotePath,
+    follow_last: bool,
+) -> Result<PathBuf> {
+    let segments: Vec<&str> = path.segments().collect();
+    confine(root, &segments, follow_last).map_err(|r| match r {
+        Refusal::Escape(why) => Error::PermissionDenied {
+            op,
+            path: path.as_str().to_owned(),
+            message: why.to_owned(),
+        },
+        Refusal::Io(e) => Error::io(op, path.as_str(), e),
+    })
 }
 
 /// Follows `link` and checks that it lands under `root`.
@@ -56,7 +66,7 @@ fn follow(root: &Path, link: &Path) -> Result<PathBuf, Refusal> {
     }
 }
 
-fn confine(root: &Path, segments: &[String], follow_last: bool) -> Result<PathBuf, Refusal> {
+fn confine(root: &Path, segments: &[&str], follow_last: bool) -> Result<PathBuf, Refusal> {
     let Some((last, parents)) = segments.split_last() else {
         return Ok(root.to_path_buf());
     };

@@ -1,18 +1,33 @@
 //! Writing files: atomic (temporary name, then rename) or in place.
+//!
+//! The file side runs on the blocking pool, one hop per batch of up to [`BATCH`] bytes
+//! written with one vectored `write`: a small file is checked, created, written, dated and
+//! renamed into place in a single hop; a large one moves in 1 MiB batches, the next batch
+//! gathered from the stream while the previous one is written. Memory stays at about two
+//! batches whatever the file size.
 
-use std::io;
-use std::path::{Path, PathBuf};
+use std::fs::{File, OpenOptions};
+use std::io::{self, IoSlice, Seek, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use bytes::Bytes;
 use futures::StreamExt;
-use tokio::io::{AsyncSeekExt, AsyncWriteExt};
+use tokio::task::JoinHandle;
 
+use super::confine::resolve_blocking;
 use super::{LocalFs, io_err};
 use crate::error::{Error, Operation, Result};
 use crate::fs::{ByteStream, WriteMode, WriteOptions, WriteOutcome};
 use crate::path::RemotePath;
 
 const OP: Operation = Operation::Write;
+
+/// Bytes gathered from the stream before a hop writes them.
+const BATCH: usize = 1024 * 1024;
+
+/// Chunks gathered at most per hop (a stream of tiny chunks still moves in bounded steps).
+const BATCH_CHUNKS: usize = 256;
 
 /// `.<name>.<random>.part`, kept within the usual 255-byte limit of a file name.
 fn temp_name(name: &str) -> String {
@@ -23,67 +38,51 @@ fn temp_name(name: &str) -> String {
     format!(".{}.{:08x}.part", &name[..cut], rand::random::<u32>())
 }
 
-/// Sends `data` into `file`; returns the bytes written.
-async fn pump(file: &mut tokio::fs::File, mut data: ByteStream, path: &RemotePath) -> Result<u64> {
-    let mut sent = 0u64;
-    while let Some(chunk) = data.next().await {
-        let chunk = chunk?;
-        file.write_all(&chunk)
-            .await
-            .map_err(|e| Error::io(OP, path.as_str(), e))?;
-        sent += chunk.len() as u64;
-    }
-    // tokio writes in the background: flush so that errors surface here.
-    file.flush()
-        .await
-        .map_err(|e| Error::io(OP, path.as_str(), e))?;
-    Ok(sent)
-}
-
-fn check_len(path: &RemotePath, sent: u64, options: &WriteOptions) -> Result<()> {
-    match options.expected_len {
-        Some(expected) if expected != sent => Err(Error::Truncated {
-            op: OP,
-            path: path.as_str().to_owned(),
-            received: sent,
-            expected,
-        }),
-        _ => Ok(()),
-    }
-}
-
-/// Sets the mtime and, if asked, syncs to disk; closes the file.
-async fn finish(
-    file: tokio::fs::File,
-    path: &RemotePath,
-    modified: Option<DateTime<Utc>>,
+/// What one write needs on the blocking side.
+struct Job {
+    root: PathBuf,
+    path: RemotePath,
+    options: WriteOptions,
     fsync: bool,
-) -> Result<()> {
-    if modified.is_none() && !fsync {
-        return Ok(());
-    }
-    let file = file.into_std().await;
-    tokio::task::spawn_blocking(move || -> io::Result<()> {
-        if let Some(t) = modified {
-            file.set_modified(t.into())?;
-        }
-        if fsync {
-            file.sync_all()?;
-        }
-        Ok(())
-    })
-    .await
-    .map_err(|e| Error::io(OP, path.as_str(), io::Error::other(e)))?
-    .map_err(|e| Error::io(OP, path.as_str(), e))
 }
 
-impl LocalFs {
-    pub(super) async fn write_file(
-        &self,
-        path: &RemotePath,
-        data: ByteStream,
-        options: &WriteOptions,
-    ) -> Result<WriteOutcome> {
+/// Chunks waiting to be written.
+#[derive(Default)]
+struct Batch {
+    chunks: Vec<Bytes>,
+    len: usize,
+}
+
+impl Batch {
+    fn is_full(&self) -> bool {
+        self.len >= BATCH || self.chunks.len() >= BATCH_CHUNKS
+    }
+
+    fn push(&mut self, chunk: Bytes) {
+        if !chunk.is_empty() {
+            self.len += chunk.len();
+            self.chunks.push(chunk);
+        }
+    }
+}
+
+/// An open file being written, and what becomes of it at the end.
+struct Sink {
+    file: File,
+    /// Atomic writes: the temporary file, renamed (or linked) over `target` at the end.
+    temp: Option<PathBuf>,
+    /// The target: the file written in place, or what the temporary file becomes.
+    target: PathBuf,
+    /// A fresh in-place write removes its partial target on failure; a resumed one keeps
+    /// its prefix for the next attempt.
+    remove_target_on_failure: bool,
+}
+
+impl Sink {
+    /// The checks made before any byte is written, then the file opened: the temporary
+    /// file of an atomic write, or the target (truncated, or cut to the resume offset).
+    fn open(job: &Job) -> Result<Sink> {
+        let (path, options) = (&job.path, &job.options);
         let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
             return Err(io_err(
                 OP,
@@ -92,8 +91,8 @@ impl LocalFs {
                 "the root is a folder",
             ));
         };
-        let dir = self.resolve(OP, &parent, true).await?;
-        match tokio::fs::metadata(&dir).await {
+        let dir = resolve_blocking(&job.root, OP, &parent, true)?;
+        match std::fs::metadata(&dir) {
             Ok(m) if m.is_dir() => {}
             Ok(_) => {
                 return Err(io_err(
@@ -112,7 +111,7 @@ impl LocalFs {
             Err(e) => return Err(Error::io(OP, path.as_str(), e)),
         }
         let target = dir.join(name);
-        let existing = tokio::fs::symlink_metadata(&target).await.ok();
+        let existing = std::fs::symlink_metadata(&target).ok();
         if existing.as_ref().is_some_and(|m| m.is_dir()) {
             return Err(io_err(
                 OP,
@@ -127,131 +126,430 @@ impl LocalFs {
                 path: path.as_str().to_owned(),
             });
         }
-        let sent = if options.mode == WriteMode::InPlace || options.resume_from.is_some() {
+        let io = |e: io::Error| Error::io(OP, path.as_str(), e);
+        if options.mode == WriteMode::InPlace || options.resume_from.is_some() {
             // Through a link inside the root, never out of it.
             let real = if existing.is_some_and(|m| m.file_type().is_symlink()) {
-                self.resolve(OP, path, true).await?
+                resolve_blocking(&job.root, OP, path, true)?
             } else {
                 target
             };
-            self.in_place(&real, path, data, options).await?
-        } else {
-            self.atomic(&dir, name, &target, path, data, options)
-                .await?
-        };
-        Ok(WriteOutcome::new(sent, options.modified.is_some()))
-    }
-
-    async fn atomic(
-        &self,
-        dir: &Path,
-        name: &str,
-        target: &Path,
-        path: &RemotePath,
-        data: ByteStream,
-        options: &WriteOptions,
-    ) -> Result<u64> {
-        let temp: PathBuf = dir.join(temp_name(name));
-        let mut file = tokio::fs::OpenOptions::new()
+            let file = match options.resume_from {
+                Some(offset) => {
+                    let mut f = OpenOptions::new().write(true).open(&real).map_err(io)?;
+                    let len = f.metadata().map_err(io)?.len();
+                    if len < offset {
+                        return Err(io_err(
+                            OP,
+                            path,
+                            io::ErrorKind::InvalidInput,
+                            "resume offset is past the end of the partial file",
+                        ));
+                    }
+                    f.set_len(offset).map_err(io)?;
+                    f.seek(io::SeekFrom::Start(offset)).map_err(io)?;
+                    f
+                }
+                None => OpenOptions::new()
+                    .write(true)
+                    .create(true)
+                    .truncate(true)
+                    .open(&real)
+                    .map_err(io)?,
+            };
+            return Ok(Sink {
+                file,
+                temp: None,
+                target: real,
+                remove_target_on_failure: options.resume_from.is_none(),
+            });
+        }
+        let temp = dir.join(temp_name(name));
+        let file = OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&temp)
-            .await
-            .map_err(|e| Error::io(OP, path.as_str(), e))?;
-        let result = async {
-            let sent = pump(&mut file, data, path).await?;
-            check_len(path, sent, options)?;
-            finish(file, path, options.modified, self.inner.fsync).await?;
-            if options.overwrite {
-                tokio::fs::rename(&temp, target)
-                    .await
-                    .map_err(|e| Error::io(OP, path.as_str(), e))?;
-            } else {
-                // A hard link never replaces an existing file: no race with another writer.
-                tokio::fs::hard_link(&temp, target).await.map_err(|e| {
-                    if e.kind() == io::ErrorKind::AlreadyExists {
-                        Error::AlreadyExists {
-                            op: OP,
-                            path: path.as_str().to_owned(),
-                        }
-                    } else {
-                        Error::io(OP, path.as_str(), e)
-                    }
-                })?;
-                let _ = tokio::fs::remove_file(&temp).await;
-            }
-            Ok(sent)
-        }
-        .await;
-        if result.is_err() {
-            // Best effort: the temporary file must not outlive a failed write.
-            let _ = tokio::fs::remove_file(&temp).await;
-        }
-        result
+            .map_err(io)?;
+        Ok(Sink {
+            file,
+            temp: Some(temp),
+            target,
+            remove_target_on_failure: false,
+        })
     }
 
-    async fn in_place(
-        &self,
-        real: &Path,
-        path: &RemotePath,
-        data: ByteStream,
-        options: &WriteOptions,
-    ) -> Result<u64> {
-        let mut open = tokio::fs::OpenOptions::new();
-        open.write(true);
-        let mut file = match options.resume_from {
-            Some(offset) => {
-                let mut f = open
-                    .open(real)
-                    .await
-                    .map_err(|e| Error::io(OP, path.as_str(), e))?;
-                let len = f
-                    .metadata()
-                    .await
-                    .map_err(|e| Error::io(OP, path.as_str(), e))?
-                    .len();
-                if len < offset {
-                    return Err(io_err(
-                        OP,
-                        path,
-                        io::ErrorKind::InvalidInput,
-                        "resume offset is past the end of the partial file",
-                    ));
-                }
-                f.set_len(offset)
-                    .await
-                    .map_err(|e| Error::io(OP, path.as_str(), e))?;
-                f.seek(io::SeekFrom::Start(offset))
-                    .await
-                    .map_err(|e| Error::io(OP, path.as_str(), e))?;
-                f
+    /// Writes every chunk, in order, with as few system calls as the kernel allows.
+    fn write(&mut self, chunks: &[Bytes]) -> io::Result<()> {
+        let mut slices: Vec<IoSlice<'_>> = chunks.iter().map(|c| IoSlice::new(c)).collect();
+        let mut rest = &mut slices[..];
+        while !rest.is_empty() {
+            match self.file.write_vectored(rest) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => IoSlice::advance_slices(&mut rest, n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
             }
-            None => open
-                .create(true)
-                .truncate(true)
-                .open(real)
-                .await
-                .map_err(|e| Error::io(OP, path.as_str(), e))?,
+        }
+        Ok(())
+    }
+
+    /// Sets the modification time, syncs if asked, and puts the file in place: renamed over
+    /// the target, or hard-linked when it must not replace one.
+    fn finish(&mut self, job: &Job) -> Result<()> {
+        let path = job.path.as_str();
+        let io = |e: io::Error| Error::io(OP, path, e);
+        if let Some(t) = job.options.modified {
+            self.file.set_modified(t.into()).map_err(io)?;
+        }
+        if job.fsync {
+            self.file.sync_all().map_err(io)?;
+        }
+        let Some(temp) = &self.temp else {
+            return Ok(());
         };
-        let result = async {
-            let sent = pump(&mut file, data, path).await?;
-            check_len(path, sent, options)?;
-            finish(file, path, options.modified, self.inner.fsync).await?;
-            Ok(sent)
+        if job.options.overwrite {
+            std::fs::rename(temp, &self.target).map_err(io)?;
+        } else {
+            // A hard link never replaces an existing file: no race with another writer.
+            std::fs::hard_link(temp, &self.target).map_err(|e| {
+                if e.kind() == io::ErrorKind::AlreadyExists {
+                    Error::AlreadyExists {
+                        op: OP,
+                        path: path.to_owned(),
+                    }
+                } else {
+                    io(e)
+                }
+            })?;
+            let _ = std::fs::remove_file(temp);
         }
-        .await;
-        if result.is_err() && options.resume_from.is_none() {
-            // A fresh in-place write that failed leaves no partial file; a resumed one keeps
-            // its prefix for the next attempt.
-            let _ = tokio::fs::remove_file(real).await;
+        self.temp = None;
+        Ok(())
+    }
+
+    /// After a failure: the temporary file (or a fresh partial target) must not outlive
+    /// the write. Best effort.
+    fn discard(self) {
+        let Sink {
+            file,
+            temp,
+            target,
+            remove_target_on_failure,
+        } = self;
+        drop(file);
+        match temp {
+            Some(temp) => {
+                let _ = std::fs::remove_file(temp);
+            }
+            None if remove_target_on_failure => {
+                let _ = std::fs::remove_file(target);
+            }
+            None => {}
         }
-        result
+    }
+}
+
+/// One blocking hop: opens the file if it is not yet open, writes `batch`, and with
+/// `last` puts the file in place. A failure discards the file and returns no sink.
+fn hop(job: &Job, sink: Option<Sink>, batch: Batch, last: bool) -> (Option<Sink>, Result<()>) {
+    let mut sink = match sink {
+        Some(s) => s,
+        None => match Sink::open(job) {
+            Ok(s) => s,
+            Err(e) => return (None, Err(e)),
+        },
+    };
+    let mut result = sink
+        .write(&batch.chunks)
+        .map_err(|e| Error::io(OP, job.path.as_str(), e));
+    drop(batch);
+    if result.is_ok() && last {
+        result = sink.finish(job);
+    }
+    match result {
+        Ok(()) if last => (None, Ok(())),
+        Ok(()) => (Some(sink), Ok(())),
+        Err(e) => {
+            sink.discard();
+            (None, Err(e))
+        }
+    }
+}
+
+type Hop = JoinHandle<(Option<Sink>, Result<()>)>;
+
+/// The end of a hop: the sink back, or the hop's error.
+fn landed(
+    joined: std::result::Result<(Option<Sink>, Result<()>), tokio::task::JoinError>,
+    path: &RemotePath,
+) -> Result<Option<Sink>> {
+    match joined {
+        Ok((sink, Ok(()))) => Ok(sink),
+        Ok((_, Err(e))) => Err(e),
+        Err(e) => Err(Error::io(OP, path.as_str(), io::Error::other(e))),
+    }
+}
+
+/// Bytes taken from the stream so far, checked against `expected_len` as they come.
+struct Input<'a> {
+    received: u64,
+    expected: Option<u64>,
+    path: &'a RemotePath,
+}
+
+impl Input<'_> {
+    fn truncated(&self) -> Error {
+        Error::Truncated {
+            op: OP,
+            path: self.path.as_str().to_owned(),
+            received: self.received,
+            expected: self.expected.unwrap_or_default(),
+        }
+    }
+
+    /// Takes one item of the stream into `batch`; `Ok(true)` at its end. A stream that runs
+    /// past `expected_len` fails before the excess is written.
+    fn take(&mut self, item: Option<Result<Bytes>>, batch: &mut Batch) -> Result<bool> {
+        match item {
+            Some(Ok(chunk)) => {
+                self.received += chunk.len() as u64;
+                if self.expected.is_some_and(|e| self.received > e) {
+                    return Err(self.truncated());
+                }
+                batch.push(chunk);
+                Ok(false)
+            }
+            Some(Err(e)) => Err(e),
+            None if self.expected.is_some_and(|e| self.received != e) => Err(self.truncated()),
+            None => Ok(true),
+        }
+    }
+}
+
+impl LocalFs {
+    pub(super) async fn write_file(
+        &self,
+        path: &RemotePath,
+        mut data: ByteStream,
+        options: &WriteOptions,
+    ) -> Result<WriteOutcome> {
+        if path.is_root() {
+            return Err(io_err(
+                OP,
+                path,
+                io::ErrorKind::IsADirectory,
+                "the root is a folder",
+            ));
+        }
+        let job = Arc::new(Job {
+            root: self.inner.root.clone(),
+            path: path.clone(),
+            options: options.clone(),
+            fsync: self.inner.fsync,
+        });
+        let spawn = |sink: Option<Sink>, batch: Batch, last: bool| -> Hop {
+            let job = job.clone();
+            tokio::task::spawn_blocking(move || hop(&job, sink, batch, last))
+        };
+        let mut input = Input {
+            received: 0,
+            expected: options.expected_len,
+            path,
+        };
+        let mut sink: Option<Sink> = None;
+        let mut running: Option<Hop> = None;
+        let mut batch = Batch::default();
+        let mut ended = false;
+        let mut last_sent = false;
+        let failed: Error = loop {
+            let step = match running.as_mut() {
+                // A hop is writing: gather the next batch meanwhile.
+                Some(h) if !ended && !batch.is_full() => {
+                    tokio::select! {
+                        biased;
+                        joined = h => {
+                            running = None;
+                            landed(joined, path).map(|s| sink = s)
+                        }
+                        item = data.next() => input.take(item, &mut batch).map(|end| ended = end),
+                    }
+                }
+                Some(h) => {
+                    let joined = h.await;
+                    running = None;
+                    landed(joined, path).map(|s| sink = s)
+                }
+                // Nothing running and not enough to write yet: wait for more.
+                None if !ended && !batch.is_full() => {
+                    let item = data.next().await;
+                    input.take(item, &mut batch).map(|end| ended = end)
+                }
+                None => Ok(()),
+            };
+            if let Err(e) = step {
+                break e;
+            }
+            if running.is_some() {
+                continue;
+            }
+            if last_sent {
+                // The last hop put the file in place.
+                return Ok(WriteOutcome::new(
+                    input.received,
+                    options.modified.is_some(),
+                ));
+            }
+            if ended || batch.is_full() {
+                running = Some(spawn(sink.take(), std::mem::take(&mut batch), ended));
+                last_sent = ended;
+            }
+        };
+        // The stream failed, or a hop did (and discarded its file). Wait for a running hop
+        // to hand the file back, then remove what was written.
+        if let Some(h) = running.take() {
+            sink = landed(h.await, path).ok().flatten();
+        }
+        if let Some(s) = sink {
+            let _ = tokio::task::spawn_blocking(move || s.discard()).await;
+        }
+        Err(failed)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::temp_name;
+    use super::*;
+    use crate::ErrorKind;
+    use crate::ext::RemoteFsExt;
+    use crate::fs::RemoteFs;
+    use crate::stream;
+
+    /// `len` bytes in chunks of 64 KiB, then `tail` (an error, or nothing).
+    fn body(len: usize, tail: Option<Error>) -> ByteStream {
+        let chunks = (0..len.div_ceil(65536))
+            .map(move |i| Ok(Bytes::from(vec![i as u8; (len - i * 65536).min(65536)])));
+        futures::stream::iter(chunks.chain(tail.map(Err))).boxed()
+    }
+
+    fn cut() -> Error {
+        Error::io(OP, "src", io::Error::from(io::ErrorKind::ConnectionReset))
+    }
+
+    fn names(dir: &std::path::Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[tokio::test]
+    async fn a_stream_that_fails_after_several_batches_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let fs = LocalFs::new(dir.path()).await.unwrap();
+        let p = RemotePath::parse("big.bin").unwrap();
+        let err = fs
+            .write(&p, body(5 * BATCH / 2, Some(cut())), &WriteOptions::new())
+            .await
+            .unwrap_err();
+        assert!(err.is_retryable(), "{err}");
+        assert!(names(dir.path()).is_empty(), "{:?}", names(dir.path()));
+
+        // In place: a fresh partial target is removed too.
+        let opts = WriteOptions::new().mode(WriteMode::InPlace);
+        fs.write(&p, body(5 * BATCH / 2, Some(cut())), &opts)
+            .await
+            .unwrap_err();
+        assert!(names(dir.path()).is_empty());
+    }
+
+    #[tokio::test]
+    async fn too_many_or_too_few_bytes_fail_and_leave_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let fs = LocalFs::new(dir.path()).await.unwrap();
+        let p = RemotePath::parse("a.bin").unwrap();
+        for (len, expected) in [
+            (3 * BATCH, 2 * BATCH as u64 + 5),
+            (10, 11),
+            (2 * BATCH, 2 * BATCH as u64 + 1),
+        ] {
+            let opts = WriteOptions::new().expected_len(expected);
+            let err = fs.write(&p, body(len, None), &opts).await.unwrap_err();
+            assert!(
+                matches!(err, Error::Truncated { expected: e, .. } if e == expected),
+                "{err}"
+            );
+            assert!(
+                names(dir.path()).is_empty(),
+                "{len}: {:?}",
+                names(dir.path())
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_resume_keeps_the_prefix_for_the_next_attempt() {
+        let dir = tempfile::tempdir().unwrap();
+        let fs = LocalFs::new(dir.path()).await.unwrap();
+        let p = RemotePath::parse("a.bin").unwrap();
+        fs.write(&p, body(1000, None), &WriteOptions::new())
+            .await
+            .unwrap();
+        let opts = WriteOptions::new().resume_from(1000);
+        fs.write(&p, body(3 * BATCH, Some(cut())), &opts)
+            .await
+            .unwrap_err();
+        assert_eq!(names(dir.path()), ["a.bin"]);
+        let len = std::fs::metadata(dir.path().join("a.bin")).unwrap().len();
+        assert!(len >= 1000, "{len}");
+        // The next attempt cuts what the failed one wrote past its offset.
+        let opts = WriteOptions::new()
+            .resume_from(500)
+            .expected_len(2 * BATCH as u64);
+        fs.write(&p, body(2 * BATCH, None), &opts).await.unwrap();
+        let got = fs.read_to_bytes(&p).await.unwrap();
+        assert_eq!(got.len(), 500 + 2 * BATCH);
+        assert!(got[500..].starts_with(&[0u8; 65536]) && got[..500] == [0u8; 500]);
+    }
+
+    #[tokio::test]
+    async fn a_small_file_is_written_dated_and_renamed_with_its_checks() {
+        let dir = tempfile::tempdir().unwrap();
+        let fs = LocalFs::new(dir.path()).await.unwrap();
+        let p = RemotePath::parse("a.jpg").unwrap();
+        let when = chrono::DateTime::from_timestamp(1_600_000_000, 0).unwrap();
+        let out = fs
+            .write(
+                &p,
+                stream::once(&b"jpeg"[..]),
+                &WriteOptions::new().modified(when),
+            )
+            .await
+            .unwrap();
+        assert_eq!((out.bytes, out.modified_set), (4, true));
+        let meta = std::fs::metadata(dir.path().join("a.jpg")).unwrap();
+        assert_eq!(
+            chrono::DateTime::<chrono::Utc>::from(meta.modified().unwrap()),
+            when
+        );
+        let err = fs
+            .write(
+                &p,
+                stream::once(&b"new"[..]),
+                &WriteOptions::new().overwrite(false),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Conflict);
+        let missing = RemotePath::parse("no/such/dir/a.jpg").unwrap();
+        let err = fs
+            .write(&missing, stream::once(&b"x"[..]), &WriteOptions::new())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotFound);
+        assert_eq!(names(dir.path()), ["a.jpg"]);
+    }
 
     #[test]
     fn temp_names_stay_short_and_hidden() {

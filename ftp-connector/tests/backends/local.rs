@@ -337,7 +337,9 @@ async fn atomic_writes_use_a_hidden_temporary_name_in_the_same_folder() {
     let dir = tempfile::tempdir().unwrap();
     let fs = LocalFs::new(dir.path()).await.unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let body = stream::once(&b"first half "[..])
+    // More than one write batch (1 MiB), so that the first half reaches the disk while
+    // the stream waits.
+    let body = stream::once(vec![b'x'; 2 << 20])
         .chain(
             futures::stream::once(async move {
                 let _ = rx.await;
