@@ -346,7 +346,7 @@ mod tests {
             ("TESTBED_SFTP_KNOWN_HOSTS", "/kh"),
         ]))
         .unwrap();
-        assert_eq!(d.url(), "sftp://u@127.0.0.1:10022/");
+        assert_eq!(d.url(), "sftp://u@127.0.0.1:10022/~/");
         assert!(d.root.is_none());
         assert!(!format!("{d:?}").contains("pw-never-printed"));
     }
