@@ -1,6 +1,6 @@
 //! The Rust side of the whole-transfer benchmark: one operation per run, through
-//! `ftp_connector::open` and `RemoteFsExt::copy_to`, exactly as a user of the library would
-//! move files. `benches/transfer/run` starts the servers, runs this binary alternately with
+//! `ftp_connector::open` and `RemoteFsExt::copy_to` / `copy_entry_to`, exactly as a user of
+//! the library would move files. `benches/transfer/run` starts the servers, runs this binary alternately with
 //! curl, lftp, rclone and OpenSSH `sftp`, and prints the table of ratios (see
 //! `benches/README.md`).
 //!
@@ -17,9 +17,10 @@
 //!   --host-fp SHA256:… pinned SSH host key fingerprint
 //!   --ca PATH          extra CA certificate (PEM) for FTPS
 //!   --tls-name NAME    name to verify the FTPS certificate against
-//!   --via copy|read    tree-down: `copy_to` (default), or `read` + `write` with the sizes
-//!                      the listing gave (a diagnostic: shows what `copy_to`'s own `stat`
-//!                      costs per file)
+//!   --via entry|copy|read
+//!                      tree-down: `copy_entry_to` with the walk's entries (default), or
+//!                      `copy_to` (a diagnostic: a `stat` and a size query per file), or
+//!                      `read` + `write` with the sizes the listing gave
 //!   --walk-inline      tree-down: poll the walk from the copy pipeline itself instead of
 //!                      its own task (a diagnostic: with FTP and a pool as large as the
 //!                      concurrency, this could stall; see benches/README.md)
@@ -56,7 +57,9 @@ use ftp_connector::{
 /// How `tree-down` moves each file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Via {
-    /// `RemoteFsExt::copy_to` (what users call).
+    /// `RemoteFsExt::copy_entry_to` with the walk's entry (what users call for a tree).
+    Entry,
+    /// `RemoteFsExt::copy_to`, which looks each file up again.
     Copy,
     /// `RemoteFs::read` + `RemoteFs::write`, sized from the listing.
     Read,
@@ -85,7 +88,7 @@ struct Args {
 
 const USAGE: &str = "usage: transfer up|down|tree-down <url> <from> <to> [--concurrency N] \
 [--connections N] [--key PATH] [--known-hosts PATH] [--host-fp FP] [--ca PATH] \
-[--tls-name NAME] [--via copy|read] [--walk-inline] [--sink-memory] [--current-thread] [--thread-io [--chunk BYTES]]   (password: $TRANSFER_PASSWORD)";
+[--tls-name NAME] [--via entry|copy|read] [--walk-inline] [--sink-memory] [--current-thread] [--thread-io [--chunk BYTES]]   (password: $TRANSFER_PASSWORD)";
 
 fn parse_args() -> Result<Args, String> {
     let mut positional = Vec::new();
@@ -101,7 +104,7 @@ fn parse_args() -> Result<Args, String> {
         host_fp: None,
         ca: None,
         tls_name: None,
-        via: Via::Copy,
+        via: Via::Entry,
         walk_inline: false,
         sink_memory: false,
         current_thread: false,
@@ -133,9 +136,10 @@ fn parse_args() -> Result<Args, String> {
             "--tls-name" => args.tls_name = Some(value(&arg)?),
             "--via" => {
                 args.via = match value(&arg)?.as_str() {
+                    "entry" => Via::Entry,
                     "copy" => Via::Copy,
                     "read" => Via::Read,
-                    other => return Err(format!("--via: `{other}` is not copy or read")),
+                    other => return Err(format!("--via: `{other}` is not entry, copy or read")),
                 }
             }
             "--walk-inline" => args.walk_inline = true,
@@ -376,6 +380,12 @@ async fn tree_down(
         .try_filter_map(|x| async move { Ok(x) })
         .map_ok(|(entry, rel)| async move {
             let n = match via {
+                Via::Entry => {
+                    remote
+                        .copy_entry_to(&entry, local, &rel, copy_opts)
+                        .await?
+                        .bytes
+                }
                 Via::Copy => {
                     remote
                         .copy_to(&entry.path, local, &rel, copy_opts)

@@ -168,6 +168,54 @@ pub trait RemoteFsExt: RemoteFs {
             .instrument(span)
             .await
     }
+
+    /// [`copy_to`](RemoteFsExt::copy_to) for a file this backend has just listed (from
+    /// [`walk`](RemoteFsExt::walk) or [`list`](RemoteFs::list)): the entry's size and time
+    /// stand in for the `stat` that `copy_to` starts with, and the read is told the size
+    /// ([`ReadOptions::size`](crate::ReadOptions::size)), so that a server is asked
+    /// nothing but the file itself. Over FTP that is two commands per file instead of four.
+    ///
+    /// The checks stay the same: the copy must have the entry's size (a shorter stream
+    /// is an error, a longer one too) and is atomic by default. An entry that does not
+    /// say enough — not a regular file, no size, or a time coarser than a second (some
+    /// `LIST` formats) when the time is to be carried over — is looked up with `stat`
+    /// first, as `copy_to` does.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use futures::TryStreamExt;
+    /// use ftp_connector::{CopyOptions, MemoryFs, RemoteFs, RemoteFsExt, RemotePath, WalkOptions, WriteOptions, stream};
+    /// let src = MemoryFs::new();
+    /// let dst = MemoryFs::new();
+    /// src.create_dir_all(&RemotePath::parse("in/2026")?).await?;
+    /// src.write(&RemotePath::parse("in/2026/a.jpg")?, stream::once(&b"jpeg"[..]), &WriteOptions::new()).await?;
+    /// let files: Vec<_> = src.walk(&RemotePath::parse("in")?, WalkOptions::new()).try_collect().await?;
+    /// for entry in files.iter().filter(|e| e.is_file()) {
+    ///     dst.create_dir_all(&entry.path.parent().unwrap()).await?;
+    ///     src.copy_entry_to(entry, &dst, &entry.path, &CopyOptions::new()).await?;
+    /// }
+    /// assert_eq!(&dst.read_to_bytes(&RemotePath::parse("in/2026/a.jpg")?).await?[..], b"jpeg");
+    /// # Ok::<(), ftp_connector::Error>(())
+    /// # }).unwrap();
+    /// ```
+    async fn copy_entry_to(
+        &self,
+        entry: &Entry,
+        dst: &dyn RemoteFs,
+        to: &RemotePath,
+        options: &CopyOptions,
+    ) -> Result<CopyOutcome> {
+        let span = tracing::debug_span!(
+            "copy_to",
+            from = %entry.path,
+            %to,
+            src = self.backend(),
+            dst = dst.backend()
+        );
+        copy::copy_entry(self, entry, dst, to, options)
+            .instrument(span)
+            .await
+    }
 }
 
 impl<T: RemoteFs + ?Sized> RemoteFsExt for T {}

@@ -105,6 +105,50 @@ impl WriteOptions {
     }
 }
 
+/// Options of one [`RemoteFs::read_with`].
+///
+/// ```
+/// use ftp_connector::ReadOptions;
+/// // Known from a listing: a backend that checks lengths need not ask the server.
+/// let opts = ReadOptions::new().offset(1024).size(4096);
+/// assert_eq!((opts.offset, opts.size), (1024, Some(4096)));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReadOptions {
+    /// Where to start (0 for the whole file). Other than 0 needs
+    /// `Capabilities::read_can_resume`.
+    pub offset: u64,
+    /// The file's size, when the caller already knows it (from a listing or a `stat`).
+    ///
+    /// Backends that check a transfer's length against the file's size use this one
+    /// instead of asking the server (`FtpFs` sends no `SIZE`, `SftpFs` no `FSTAT`), which
+    /// saves a round trip per file. It is trusted: a stream that ends before it is an
+    /// error ([`Error::Truncated`]), as when the backend asks. A file larger than this is
+    /// read to its end; [`RemoteFsExt::copy_to`](crate::RemoteFsExt::copy_to) reports one
+    /// that grew.
+    pub size: Option<u64>,
+}
+
+impl ReadOptions {
+    /// The whole file, size unknown.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the offset to start from.
+    pub fn offset(mut self, offset: u64) -> Self {
+        self.offset = offset;
+        self
+    }
+
+    /// Sets the file's known size.
+    pub fn size(mut self, size: u64) -> Self {
+        self.size = Some(size);
+        self
+    }
+}
+
 /// What a successful [`RemoteFs::write`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -197,6 +241,30 @@ pub trait RemoteFs: Debug + Send + Sync + 'static {
     /// An offset other than 0 needs `Capabilities::read_can_resume`.
     async fn read(&self, path: &RemotePath, offset: u64) -> Result<ByteStream>;
 
+    /// [`RemoteFs::read`] with what the caller already knows of the file
+    /// ([`ReadOptions::size`]), so that the backend can skip asking the server.
+    ///
+    /// The default calls `read`. A backend that checks lengths uses the given size
+    /// instead of its own query; decorators pass it on.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use ftp_connector::{MemoryFs, ReadOptions, RemoteFs, RemoteFsExt, RemotePath, WriteOptions, stream};
+    /// use futures::TryStreamExt;
+    /// let fs = MemoryFs::new();
+    /// let p = RemotePath::parse("a.jpg")?;
+    /// fs.write(&p, stream::once(&b"jpeg data"[..]), &WriteOptions::new()).await?;
+    /// let entry = fs.stat(&p).await?;
+    /// let opts = ReadOptions::new().offset(5).size(entry.size.unwrap());
+    /// let rest: Vec<bytes::Bytes> = fs.read_with(&p, &opts).await?.try_collect().await?;
+    /// assert_eq!(rest.concat(), b"data");
+    /// # Ok::<(), ftp_connector::Error>(())
+    /// # }).unwrap();
+    /// ```
+    async fn read_with(&self, path: &RemotePath, options: &ReadOptions) -> Result<ByteStream> {
+        self.read(path, options.offset).await
+    }
+
     /// Writes a file from a stream of bytes, creating or replacing it (see
     /// [`WriteOptions`]). The parent directory must exist. Memory use does not depend on
     /// the file's size. If the stream yields an error, the write fails with it and no
@@ -254,6 +322,13 @@ macro_rules! forward_remote_fs {
             }
             async fn read(&self, path: &RemotePath, offset: u64) -> Result<ByteStream> {
                 (**self).read(path, offset).await
+            }
+            async fn read_with(
+                &self,
+                path: &RemotePath,
+                options: &ReadOptions,
+            ) -> Result<ByteStream> {
+                (**self).read_with(path, options).await
             }
             async fn write(
                 &self,

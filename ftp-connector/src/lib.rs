@@ -44,7 +44,8 @@
 //! [`RemoteFsExt`] adds, to every backend: [`walk`](RemoteFsExt::walk) (a tree, listing
 //! several folders at once, with include/exclude globs), [`copy_to`](RemoteFsExt::copy_to)
 //! (a streaming copy between any two backends that resumes cut reads and never leaves a
-//! short file), [`exists`](RemoteFsExt::exists) and
+//! short file), [`copy_entry_to`](RemoteFsExt::copy_entry_to) (the same for a file just
+//! listed, without asking the server about it again), [`exists`](RemoteFsExt::exists) and
 //! [`read_to_bytes`](RemoteFsExt::read_to_bytes). [`stream`] builds byte streams from
 //! readers and files, and counts or hashes them on the way through.
 //!
@@ -93,7 +94,9 @@ pub use config::{
 pub use entry::{Entry, EntryKind, Modified, TimePrecision};
 pub use error::{Error, ErrorKind, Operation, Result};
 pub use ext::{CopyOptions, CopyOutcome, RemoteFsExt, WalkOptions};
-pub use fs::{ByteStream, Checksum, EntryStream, RemoteFs, WriteMode, WriteOptions, WriteOutcome};
+pub use fs::{
+    ByteStream, Checksum, EntryStream, ReadOptions, RemoteFs, WriteMode, WriteOptions, WriteOutcome,
+};
 #[cfg(feature = "ftp")]
 pub use ftp::FtpFs;
 pub use local::LocalFs;

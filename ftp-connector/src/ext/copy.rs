@@ -8,9 +8,9 @@ use bytes::Bytes;
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
-use crate::entry::EntryKind;
+use crate::entry::{Entry, EntryKind, TimePrecision};
 use crate::error::{Error, Operation, Result};
-use crate::fs::{RemoteFs, WriteMode, WriteOptions};
+use crate::fs::{ReadOptions, RemoteFs, WriteMode, WriteOptions};
 use crate::path::RemotePath;
 
 /// Chunks buffered between the read and the write side: the copy's whole memory use is
@@ -136,12 +136,59 @@ pub(super) async fn copy<S: RemoteFs + ?Sized>(
     options: &CopyOptions,
 ) -> Result<CopyOutcome> {
     let entry = src.stat(from).await?;
+    copy_known(src, entry, dst, to, options).await
+}
+
+/// Whether `entry` (from a listing) says enough to copy the file without a `stat`: a
+/// regular file of known size, and, when its time is to be carried over, a time to the
+/// second or finer (a `LIST` line may give only the day).
+fn complete(entry: &Entry, dst: &dyn RemoteFs, options: &CopyOptions) -> bool {
+    let time_needed = options.preserve_mtime && dst.capabilities().write_can_set_mtime;
+    entry.kind == EntryKind::File
+        && entry.size.is_some()
+        && (!time_needed
+            || entry
+                .modified
+                .is_some_and(|m| m.precision <= TimePrecision::Second))
+}
+
+pub(super) async fn copy_entry<S: RemoteFs + ?Sized>(
+    src: &S,
+    entry: &Entry,
+    dst: &dyn RemoteFs,
+    to: &RemotePath,
+    options: &CopyOptions,
+) -> Result<CopyOutcome> {
     if entry.kind == EntryKind::Dir {
-        return Err(Error::io(
-            Operation::Copy,
-            from.as_str(),
-            io::Error::new(io::ErrorKind::IsADirectory, "is a directory"),
-        ));
+        return Err(is_a_directory(&entry.path));
+    }
+    let entry = if complete(entry, dst, options) {
+        entry.clone()
+    } else {
+        src.stat(&entry.path).await?
+    };
+    copy_known(src, entry, dst, to, options).await
+}
+
+fn is_a_directory(from: &RemotePath) -> Error {
+    Error::io(
+        Operation::Copy,
+        from.as_str(),
+        io::Error::new(io::ErrorKind::IsADirectory, "is a directory"),
+    )
+}
+
+/// The copy, once the source's size and time are known (`entry`).
+async fn copy_known<S: RemoteFs + ?Sized>(
+    src: &S,
+    entry: Entry,
+    dst: &dyn RemoteFs,
+    to: &RemotePath,
+    options: &CopyOptions,
+) -> Result<CopyOutcome> {
+    let from = &entry.path;
+    if entry.kind == EntryKind::Dir {
+        return Err(is_a_directory(from));
     }
     let mut write = WriteOptions::new()
         .mode(options.write_mode)
@@ -203,6 +250,14 @@ pub(super) async fn copy<S: RemoteFs + ?Sized>(
     }
 }
 
+fn read_options(offset: u64, size: Option<u64>) -> ReadOptions {
+    let opts = ReadOptions::new().offset(offset);
+    match size {
+        Some(n) => opts.size(n),
+        None => opts,
+    }
+}
+
 /// Reads `from` into `tx`, reopening at the offset reached when the stream is cut.
 async fn pump<S: RemoteFs + ?Sized>(
     src: &S,
@@ -230,7 +285,7 @@ async fn pump<S: RemoteFs + ?Sized>(
     loop {
         let s = match stream.as_mut() {
             Some(s) => s,
-            None => match src.read(from, offset).await {
+            None => match src.read_with(from, &read_options(offset, size)).await {
                 Ok(s) => stream.insert(s),
                 Err(e) if e.is_retryable() && resumes_left > 0 && offset > 0 => {
                     resumes_left -= 1;
@@ -498,6 +553,62 @@ mod tests {
         assert!(!out.modified_set);
         let fresh = dst.stat(&p("fresh.bin")).await.unwrap().modified.unwrap();
         assert_ne!(fresh.time, when);
+    }
+
+    #[tokio::test]
+    async fn a_listed_entry_is_copied_without_a_stat_unless_it_says_too_little() {
+        let src = source(300_000).await;
+        let when = Utc.with_ymd_and_hms(2019, 5, 6, 7, 8, 9).unwrap();
+        src.set_modified(&p("a.bin"), when).await.unwrap();
+        let entry = src.stat(&p("a.bin")).await.unwrap();
+        // Every stat fails: a copy that needs one fails.
+        let no_stat = FailNth::new(src.clone(), 1)
+            .every()
+            .only(&[Operation::Stat]);
+        let dst = MemoryFs::new();
+        let out = no_stat
+            .copy_entry_to(&entry, &dst, &p("b.bin"), &quick())
+            .await
+            .unwrap();
+        assert_eq!((out.bytes, out.modified_set), (300_000, true));
+        assert_eq!(
+            dst.stat(&p("b.bin")).await.unwrap().modified.unwrap().time,
+            when
+        );
+        assert_eq!(no_stat.calls(), 0);
+
+        // A day-precision time (a `LIST` line) is not carried over as is: stat first.
+        let mut coarse = entry.clone();
+        coarse.modified = Some(crate::entry::Modified::new(when, TimePrecision::Day));
+        let err = no_stat
+            .copy_entry_to(&coarse, &dst, &p("c.bin"), &quick())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Transient);
+        assert_eq!(no_stat.calls(), 1);
+        // ... unless the time is not wanted.
+        no_stat
+            .copy_entry_to(&coarse, &dst, &p("c.bin"), &quick().preserve_mtime(false))
+            .await
+            .unwrap();
+        assert_eq!(no_stat.calls(), 1);
+
+        // The entry's size is held against the stream: a source that is shorter fails.
+        let mut longer = entry.clone();
+        longer.size = Some(300_001);
+        let err = src
+            .copy_entry_to(&longer, &dst, &p("d.bin"), &quick())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Truncated { .. }), "{err}");
+        assert!(!dst.exists(&p("d.bin")).await.unwrap());
+
+        let dir = Entry::dir(p("x"));
+        let err = src
+            .copy_entry_to(&dir, &dst, &p("x"), &quick())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Conflict);
     }
 
     #[tokio::test]

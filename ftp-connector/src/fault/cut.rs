@@ -13,7 +13,9 @@ use futures::{Stream, StreamExt};
 use crate::capabilities::{Capabilities, ChecksumAlgorithm};
 use crate::entry::Entry;
 use crate::error::{Operation, Result};
-use crate::fs::{ByteStream, Checksum, EntryStream, RemoteFs, WriteOptions, WriteOutcome};
+use crate::fs::{
+    ByteStream, Checksum, EntryStream, ReadOptions, RemoteFs, WriteOptions, WriteOutcome,
+};
 use crate::path::RemotePath;
 
 use super::connection_reset;
@@ -229,7 +231,11 @@ impl<F: RemoteFs> RemoteFs for CutStream<F> {
         self.inner.list(dir)
     }
     async fn read(&self, path: &RemotePath, offset: u64) -> Result<ByteStream> {
-        let s = self.inner.read(path, offset).await?;
+        self.read_with(path, &ReadOptions::new().offset(offset))
+            .await
+    }
+    async fn read_with(&self, path: &RemotePath, options: &ReadOptions) -> Result<ByteStream> {
+        let s = self.inner.read_with(path, options).await?;
         if self.cuts_reads() {
             Ok(cutter(s, self.state.clone(), Operation::Read, path))
         } else {

@@ -11,7 +11,9 @@ use futures::StreamExt;
 use crate::capabilities::{Capabilities, ChecksumAlgorithm};
 use crate::entry::Entry;
 use crate::error::{Error, Operation, Result};
-use crate::fs::{ByteStream, Checksum, EntryStream, RemoteFs, WriteOptions, WriteOutcome};
+use crate::fs::{
+    ByteStream, Checksum, EntryStream, ReadOptions, RemoteFs, WriteOptions, WriteOutcome,
+};
 use crate::path::RemotePath;
 
 use super::connection_reset;
@@ -162,6 +164,10 @@ impl<F: RemoteFs> RemoteFs for FailNth<F> {
     async fn read(&self, path: &RemotePath, offset: u64) -> Result<ByteStream> {
         self.check(Operation::Read, path)?;
         self.inner.read(path, offset).await
+    }
+    async fn read_with(&self, path: &RemotePath, options: &ReadOptions) -> Result<ByteStream> {
+        self.check(Operation::Read, path)?;
+        self.inner.read_with(path, options).await
     }
     async fn write(
         &self,

@@ -9,7 +9,9 @@ use futures::StreamExt;
 use crate::capabilities::{Capabilities, ChecksumAlgorithm};
 use crate::entry::Entry;
 use crate::error::Result;
-use crate::fs::{ByteStream, Checksum, EntryStream, RemoteFs, WriteOptions, WriteOutcome};
+use crate::fs::{
+    ByteStream, Checksum, EntryStream, ReadOptions, RemoteFs, WriteOptions, WriteOutcome,
+};
 use crate::path::RemotePath;
 
 /// Adds a delay before every call (and, optionally, before every chunk of a transfer), as
@@ -102,6 +104,10 @@ impl<F: RemoteFs> RemoteFs for Latency<F> {
     async fn read(&self, path: &RemotePath, offset: u64) -> Result<ByteStream> {
         self.wait().await;
         Ok(self.slow(self.inner.read(path, offset).await?))
+    }
+    async fn read_with(&self, path: &RemotePath, options: &ReadOptions) -> Result<ByteStream> {
+        self.wait().await;
+        Ok(self.slow(self.inner.read_with(path, options).await?))
     }
     async fn write(
         &self,

@@ -15,7 +15,7 @@ use crate::capabilities::Capabilities;
 use crate::config::{RemoteOptions, RemoteUrl};
 use crate::entry::{Entry, TimePrecision};
 use crate::error::{Error, Operation, Result};
-use crate::fs::{ByteStream, EntryStream, RemoteFs, WriteOptions, WriteOutcome};
+use crate::fs::{ByteStream, EntryStream, ReadOptions, RemoteFs, WriteOptions, WriteOutcome};
 use crate::path::RemotePath;
 
 /// Runs `$body` (an expression using `$conn: &mut Conn`) on a pooled connection. When it
@@ -257,7 +257,18 @@ impl RemoteFs for FtpFs {
 
     #[tracing::instrument(level = "debug", skip(self), fields(path = %path))]
     async fn read(&self, path: &RemotePath, offset: u64) -> Result<ByteStream> {
-        reader::read(self.server.clone(), path.clone(), offset).await
+        reader::read(self.server.clone(), path.clone(), offset, None).await
+    }
+
+    #[tracing::instrument(level = "debug", skip(self), fields(path = %path))]
+    async fn read_with(&self, path: &RemotePath, options: &ReadOptions) -> Result<ByteStream> {
+        reader::read(
+            self.server.clone(),
+            path.clone(),
+            options.offset,
+            options.size,
+        )
+        .await
     }
 
     #[tracing::instrument(level = "debug", skip(self, data), fields(path = %path))]

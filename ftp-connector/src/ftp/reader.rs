@@ -1,4 +1,5 @@
-//! `read`: `SIZE`, then `RETR` (after `REST` for an offset), streamed in large chunks.
+//! `read`: `SIZE` (unless the caller knows the size), then `RETR` (after `REST` for an
+//! offset), streamed in large chunks.
 //!
 //! The stream holds its pooled connection until the last byte and the server's final
 //! reply have been read; only then does the connection go back to the pool. Dropped
@@ -26,18 +27,24 @@ const MIN_READ: usize = 32 * 1024;
 /// A chunk is handed out once it holds this much, or when the socket has nothing more.
 const COALESCE: usize = 128 * 1024;
 
-/// Opens `path` at `offset`. Opening (not streaming) is retried once on a fresh
-/// connection when it fails with a retryable error.
-pub(super) async fn read(server: Arc<Server>, path: RemotePath, offset: u64) -> Result<ByteStream> {
+/// Opens `path` at `offset`; `known_size` (the caller's) saves the `SIZE` command.
+/// Opening (not streaming) is retried once on a fresh connection when it fails with a
+/// retryable error.
+pub(super) async fn read(
+    server: Arc<Server>,
+    path: RemotePath,
+    offset: u64,
+    known_size: Option<u64>,
+) -> Result<ByteStream> {
     let sp = server.path(&path);
     let mut pooled = server.get().await?;
-    let mut opened = open_on(&server, &mut pooled.conn, &sp, &path, offset).await;
+    let mut opened = open_on(&server, &mut pooled.conn, &sp, &path, offset, known_size).await;
     if let Err(e) = &opened
         && e.is_retryable()
     {
         tracing::debug!(error = %e, "read: retrying once on a fresh connection");
         if server.reconnect(&mut pooled).await.is_ok() {
-            opened = open_on(&server, &mut pooled.conn, &sp, &path, offset).await;
+            opened = open_on(&server, &mut pooled.conn, &sp, &path, offset, known_size).await;
         }
     }
     let (transfer, expected) = match opened {
@@ -66,20 +73,24 @@ pub(super) async fn read(server: Arc<Server>, path: RemotePath, offset: u64) -> 
     Ok(futures::stream::try_unfold(state, step).boxed())
 }
 
-/// `SIZE` then `RETR`. `None` when there is nothing to read past `offset`.
+/// `SIZE` (unless known) then `RETR`. `None` when there is nothing to read past `offset`.
 async fn open_on(
     server: &Server,
     conn: &mut Conn,
     sp: &str,
     path: &RemotePath,
     offset: u64,
+    known_size: Option<u64>,
 ) -> Result<Option<(Transfer, Option<u64>)>> {
     let at = |f: super::core::Fail| f.at(Operation::Read, path.as_str());
-    let size = match conn.size(sp).await {
-        Ok(n) => Some(n),
-        // A server without SIZE: the length is checked by the final reply only.
-        Err(f) if matches!(f.code(), Some(500 | 502 | 504)) => None,
-        Err(f) => return Err(at(f)),
+    let size = match known_size {
+        Some(n) => Some(n),
+        None => match conn.size(sp).await {
+            Ok(n) => Some(n),
+            // A server without SIZE: the length is checked by the final reply only.
+            Err(f) if matches!(f.code(), Some(500 | 502 | 504)) => None,
+            Err(f) => return Err(at(f)),
+        },
     };
     if let Some(size) = size {
         if offset > size {

@@ -18,7 +18,7 @@ use crate::capabilities::Capabilities;
 use crate::config::{RemoteOptions, RemoteUrl};
 use crate::entry::{Entry, TimePrecision};
 use crate::error::{Error, Operation, Result};
-use crate::fs::{ByteStream, EntryStream, RemoteFs, WriteOptions, WriteOutcome};
+use crate::fs::{ByteStream, EntryStream, ReadOptions, RemoteFs, WriteOptions, WriteOutcome};
 use crate::path::RemotePath;
 
 /// A file server over SFTP (SSH File Transfer Protocol, version 3), with russh and
@@ -239,6 +239,12 @@ impl RemoteFs for SftpFs {
 
     #[tracing::instrument(skip(self), fields(path = %path))]
     async fn read(&self, path: &RemotePath, offset: u64) -> Result<ByteStream> {
+        self.read_with(path, &ReadOptions::new().offset(offset))
+            .await
+    }
+
+    #[tracing::instrument(skip(self), fields(path = %path))]
+    async fn read_with(&self, path: &RemotePath, options: &ReadOptions) -> Result<ByteStream> {
         if path.is_root() {
             return Err(io_error(
                 Operation::Read,
@@ -253,7 +259,7 @@ impl RemoteFs for SftpFs {
             lease,
             self.server_path(path),
             path.as_str(),
-            offset,
+            (options.offset, options.size),
             max_in_flight,
         )
         .await

@@ -51,12 +51,13 @@ impl Drop for OpenHandle {
     }
 }
 
-/// Opens `server_path` and streams it from `offset`.
+/// Opens `server_path` and streams it from `offset`. With the file's size known (the
+/// caller's), no `FSTAT` is sent and the pipeline fills at once.
 pub(crate) async fn open(
     lease: Lease,
     server_path: String,
     rel: &str,
-    offset: u64,
+    (offset, known_size): (u64, Option<u64>),
     max_in_flight: usize,
 ) -> Result<ByteStream> {
     let handle = lease
@@ -73,7 +74,10 @@ pub(crate) async fn open(
     let h = handle.name().to_owned();
     // FSTAT goes out with the first READs; the size it reports lets a stream that ends
     // early be told apart from the end of the file.
-    let fstat = async move { sftp.fstat(h).await }.boxed();
+    let fstat = match known_size {
+        Some(_) => None,
+        None => Some(async move { sftp.fstat(h).await }.boxed()),
+    };
     Ok(Reader {
         chunk: lease.features.read_len,
         lease: Some(lease),
@@ -81,8 +85,8 @@ pub(crate) async fn open(
         path: rel.to_owned(),
         start: offset,
         next: offset,
-        size: None,
-        fstat: Some(fstat),
+        size: known_size,
+        fstat,
         queue: FuturesOrdered::new(),
         max_in_flight: max_in_flight.max(1),
         eof_at: None,
@@ -381,9 +385,15 @@ mod tests {
             write_len: chunk,
         };
         let session = Arc::new(Session::over_stream(client, features).await);
-        open(Lease::detached(session), "/f".into(), "f", offset, 8)
-            .await
-            .unwrap()
+        open(
+            Lease::detached(session),
+            "/f".into(),
+            "f",
+            (offset, None),
+            8,
+        )
+        .await
+        .unwrap()
     }
 
     async fn collect(s: ByteStream) -> Result<Vec<u8>> {

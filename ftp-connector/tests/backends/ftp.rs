@@ -426,6 +426,74 @@ async fn a_cut_download_is_never_a_silent_short_file() {
 }
 
 #[tokio::test]
+async fn a_listed_file_is_copied_with_two_commands_and_still_never_short() {
+    // The listing says 1000 bytes; the server sends 400 and claims success.
+    let fake = Fake::start(Script {
+        size: 1000,
+        body: vec![7; 400],
+        listing: b"type=file;size=1000;modify=20260101120000; a.jpg\r\n".to_vec(),
+        ..Script::default()
+    })
+    .await;
+    let fs = connect(&fake.url(), RemoteOptions::new().password("fake-secret-77"))
+        .await
+        .unwrap();
+    let entry = fs.list(&path("in")).next().await.unwrap().unwrap();
+    assert_eq!(entry.size, Some(1000));
+    let before = fake.commands().len();
+    let dst = ftp_connector::MemoryFs::new();
+    let err = fs
+        .copy_entry_to(
+            &entry,
+            &dst,
+            &path("a.jpg"),
+            &ftp_connector::CopyOptions::new()
+                .max_attempts(1)
+                .max_resumes(0),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Truncated {
+                received: 400,
+                expected: 1000,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(!dst.exists(&path("a.jpg")).await.unwrap());
+    let sent: Vec<String> = fake.commands()[before..]
+        .iter()
+        .map(|c| c.split(' ').next().unwrap_or("").to_owned())
+        .filter(|c| c != "NOOP")
+        .collect();
+    assert_eq!(sent, ["EPSV", "RETR"], "{:?}", fake.commands());
+
+    // `read_with` and a known size: no SIZE, the same check.
+    let opts = ftp_connector::ReadOptions::new().size(1000);
+    let mut s = fs.read_with(&path("in/a.jpg"), &opts).await.unwrap();
+    let mut got = 0;
+    let end = loop {
+        match s.next().await {
+            Some(Ok(c)) => got += c.len(),
+            Some(Err(e)) => break e,
+            None => panic!("a short file ended without an error"),
+        }
+    };
+    assert_eq!(got, 400);
+    assert!(matches!(end, Error::Truncated { .. }), "{end}");
+    assert!(
+        !fake
+            .commands()
+            .iter()
+            .any(|c| c.starts_with("SIZE") || c.starts_with("MLST"))
+    );
+}
+
+#[tokio::test]
 async fn a_426_after_the_data_fails_the_read_however_many_bytes_arrived() {
     let fake = Fake::start(Script {
         size: 1000,
