@@ -7,57 +7,17 @@
 
 use std::sync::{Arc, Mutex};
 
-use photoshelter_client::{Client, ErrorKind, GalleryId, RetryPolicy};
-use wiremock::matchers::{any, header, path};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use photoshelter_client::{Client, ErrorKind, RetryPolicy};
+use wiremock::matchers::path;
+use wiremock::{Mock, MockServer};
 
-const KEY: &str = "K3yabc_1234";
-const EMAIL: &str = "me@example.com";
-const PASSWORD: &str = "pa55-w0rd!";
-const TOKEN: &str = "Tk0aBcDeFgHiJkLmNoPq";
-const BEARER: &str = "oauth-access-token-42";
-const G1: &str = "G0000gal.lery_01";
+// The request-shape tests' account, fixtures and mock helpers (this binary uses some).
+#[path = "request_shape/common.rs"]
+#[macro_use]
+#[allow(dead_code)]
+mod common;
 
-macro_rules! fx {
-    ($name:literal) => {
-        include_str!(concat!("fixtures/", $name))
-    };
-}
-
-fn ok_json(body: &str) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_raw(body.as_bytes().to_vec(), "application/json")
-}
-
-fn status_json(status: u16, body: &str) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_raw(body.as_bytes().to_vec(), "application/json")
-}
-
-fn v3(p: &str) -> String {
-    format!("/psapi/v3/{p}")
-}
-
-fn authed(p: &str) -> wiremock::MockBuilder {
-    Mock::given(path(v3(p)))
-        .and(header("X-PS-Api-Key", KEY))
-        .and(header("X-PS-Auth-Token", TOKEN))
-}
-
-fn g1() -> GalleryId {
-    G1.parse().unwrap()
-}
-
-async fn catch_all(server: &MockServer, expected: &'static str) {
-    Mock::given(any())
-        .respond_with(move |req: &Request| {
-            ResponseTemplate::new(500).set_body_string(format!(
-                "unexpected {} {}; expected {expected}",
-                req.method, req.url
-            ))
-        })
-        .with_priority(u8::MAX)
-        .mount(server)
-        .await;
-}
+use common::*;
 
 // ------------------------------------------------------------------------------------
 

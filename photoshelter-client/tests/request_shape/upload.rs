@@ -1,0 +1,250 @@
+//! Uploads: the multipart shape, and what happens when the outcome is unknown.
+
+use photoshelter_client::{Client, ErrorKind, UploadSource};
+use wiremock::matchers::method;
+use wiremock::{MockServer, Request};
+
+use crate::common::*;
+
+/// The parts of a multipart body: (headers, content).
+fn multipart_parts(req: &Request) -> Vec<(String, Vec<u8>)> {
+    let ctype = req
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let Some(boundary) = ctype.strip_prefix("multipart/form-data; boundary=") else {
+        return Vec::new();
+    };
+    let delim = format!("--{boundary}");
+    let body = &req.body;
+    let mut parts = Vec::new();
+    let mut starts = Vec::new();
+    let mut i = 0;
+    while let Some(pos) = body[i..]
+        .windows(delim.len())
+        .position(|w| w == delim.as_bytes())
+    {
+        starts.push(i + pos);
+        i += pos + delim.len();
+    }
+    for w in starts.windows(2) {
+        let part = &body[w[0] + delim.len() + 2..w[1] - 2];
+        let split = part.windows(4).position(|x| x == b"\r\n\r\n").unwrap();
+        parts.push((
+            String::from_utf8_lossy(&part[..split]).into_owned(),
+            part[split + 4..].to_vec(),
+        ));
+    }
+    parts
+}
+
+#[tokio::test]
+async fn upload_streams_a_multipart_with_the_documented_fields() {
+    let server = MockServer::start().await;
+    mount_login(&server, 1).await;
+    let content: Vec<u8> = (0..4096u32).map(|i| (i % 251) as u8).collect();
+    let expected = content.clone();
+    authed("mem/image/upload")
+        .and(method("POST"))
+        .and(move |req: &Request| {
+            let parts = multipart_parts(req);
+            let names: Vec<_> = parts
+                .iter()
+                .map(|(h, _)| h.lines().next().unwrap_or("").to_owned())
+                .collect();
+            names
+                == [
+                    r#"Content-Disposition: form-data; name="gallery_id""#,
+                    r#"Content-Disposition: form-data; name="f_searchable""#,
+                    r#"Content-Disposition: form-data; name="file"; filename="quay.jpg""#,
+                ]
+                && parts[0].1 == G1.as_bytes()
+                && parts[1].1 == b"t"
+                && parts[2].0.contains("Content-Type: image/jpeg")
+                && parts[2].1 == expected
+        })
+        .respond_with(ok_json(fx!("upload.json")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    catch_all(
+        &server,
+        "one multipart upload with gallery_id, f_searchable and file",
+    )
+    .await;
+
+    let chunks: Vec<Result<bytes::Bytes, std::io::Error>> = content
+        .chunks(1000)
+        .map(|c| Ok(bytes::Bytes::copy_from_slice(c)))
+        .collect();
+    let source = UploadSource::stream(
+        "quay.jpg",
+        content.len() as u64,
+        futures::stream::iter(chunks),
+    )
+    .unwrap();
+    let image = client(&server)
+        .images()
+        .upload(&g1(), source)
+        .searchable(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(image.id.as_str(), I3);
+}
+
+#[tokio::test]
+async fn upload_to_a_collection_sends_parent_id() {
+    let server = MockServer::start().await;
+    mount_login(&server, 1).await;
+    authed("mem/image/upload")
+        .and(|req: &Request| {
+            let parts = multipart_parts(req);
+            parts.len() == 2
+                && parts[0].0.contains(r#"name="parent_id""#)
+                && parts[0].1 == C1.as_bytes()
+        })
+        .respond_with(ok_json(fx!("upload.json")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    catch_all(&server, "upload with parent_id").await;
+    let source = UploadSource::bytes("quay.jpg", vec![1u8; 10]).unwrap();
+    client(&server)
+        .images()
+        .upload_to_collection(&C1.parse().unwrap(), source)
+        .send()
+        .await
+        .unwrap();
+}
+
+fn now_utc() -> String {
+    chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+fn listing_with(name: &str, size: u64, uploaded_at: &str) -> String {
+    serde_json::json!({"status": "ok", "data": {"GalleryImage": [{
+        "image_id": I3, "f_visible": "t",
+        "Image": {"image_id": I3, "file_name": name, "file_size": size.to_string(), "uploaded_at": uploaded_at}
+    }]}})
+    .to_string()
+}
+
+#[tokio::test]
+async fn an_upload_with_unknown_outcome_is_found_not_repeated() {
+    let server = MockServer::start().await;
+    mount_login(&server, 1).await;
+    authed("mem/user/session")
+        .respond_with(ok_json(fx!("session.json")))
+        .mount(&server)
+        .await;
+    authed("mem/image/upload")
+        .respond_with(status_json(502, "<html>Bad gateway</html>"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // The gateway failed, but the image arrived.
+    let listing = listing_with("quay.jpg", 10, &now_utc());
+    authed(&format!("mem/gallery/{G1}/images"))
+        .respond_with(move |_: &Request| ok_json(&listing))
+        .expect(1)
+        .mount(&server)
+        .await;
+    catch_all(&server, "one upload, then a look at the gallery").await;
+
+    let client = Client::builder()
+        .base_url(server.uri())
+        .api_key(KEY)
+        .credentials(EMAIL, PASSWORD)
+        .retry(fast_retry(3))
+        .build()
+        .unwrap();
+    let source = UploadSource::bytes("quay.jpg", vec![7u8; 10]).unwrap();
+    let image = client.images().upload(&g1(), source).send().await.unwrap();
+    assert_eq!(image.id.as_str(), I3);
+}
+
+#[tokio::test]
+async fn an_upload_with_unknown_outcome_is_repeated_when_absent() {
+    let server = MockServer::start().await;
+    mount_login(&server, 1).await;
+    authed("mem/user/session")
+        .respond_with(ok_json(fx!("session.json")))
+        .mount(&server)
+        .await;
+    authed("mem/image/upload")
+        .respond_with(status_json(504, ""))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    authed("mem/image/upload")
+        .respond_with(ok_json(fx!("upload.json")))
+        .expect(1)
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    // Same name and size, but uploaded an hour before: an older image, not ours.
+    let old = (chrono::Utc::now() - chrono::Duration::hours(1))
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string();
+    let listing = listing_with("quay.jpg", 10, &old);
+    authed(&format!("mem/gallery/{G1}/images"))
+        .respond_with(move |_: &Request| ok_json(&listing))
+        .expect(1)
+        .mount(&server)
+        .await;
+    catch_all(&server, "upload, look, upload again").await;
+
+    let client = Client::builder()
+        .base_url(server.uri())
+        .api_key(KEY)
+        .credentials(EMAIL, PASSWORD)
+        .retry(fast_retry(3))
+        .build()
+        .unwrap();
+    let image = client
+        .images()
+        .upload(
+            &g1(),
+            UploadSource::bytes("quay.jpg", vec![7u8; 10]).unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        image.uploaded_at.as_deref(),
+        Some("2026-03-04 12:00:00"),
+        "the second upload's reply"
+    );
+}
+
+#[tokio::test]
+async fn an_upload_refused_with_500_is_neither_repeated_nor_looked_for() {
+    let server = MockServer::start().await;
+    mount_login(&server, 1).await;
+    authed("mem/image/upload")
+        .respond_with(status_json(500, fx!("error_server.json")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    catch_all(&server, "exactly one upload").await;
+    let client = Client::builder()
+        .base_url(server.uri())
+        .api_key(KEY)
+        .credentials(EMAIL, PASSWORD)
+        .retry(fast_retry(3))
+        .build()
+        .unwrap();
+    let err = client
+        .images()
+        .upload(
+            &g1(),
+            UploadSource::bytes("quay.jpg", vec![7u8; 10]).unwrap(),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Server);
+}
