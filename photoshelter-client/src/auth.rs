@@ -158,15 +158,12 @@ impl Inner {
         let call = Call::post_form(format!("mem/organization/{org}/authenticate"), Vec::new());
         tracing::debug!(organization = %org, "entering organisation");
         let reply = self.send_with(&call, Some(session)).await?;
+        let endpoint = reply.endpoint.clone();
         // Read the body so the connection returns to the pool; its content (`data: {}`)
         // carries nothing we need, but an error envelope in a 200 must still fail.
-        let status = reply.response.status().as_u16();
-        let bytes = reply
-            .response
-            .bytes()
-            .await
-            .map_err(|e| Error::transport(&reply.endpoint, e))?;
-        decode_v3::<serde_json::Value>(&reply.endpoint, status, &bytes)?;
+        let (status, body) = reply.read_all().await;
+        let bytes = body.map_err(|e| Error::transport(&endpoint, e))?;
+        decode_v3::<serde_json::Value>(&endpoint, status, &bytes)?;
         Ok(())
     }
 
@@ -190,7 +187,7 @@ impl Inner {
         match self.send_with(&call, Some(&active)).await {
             Ok(reply) => {
                 // Drain the small body so the connection can be reused.
-                let _ = reply.response.bytes().await;
+                let _ = reply.read_all().await;
                 Ok(())
             }
             // Logging out of a session that already expired is not a failure.

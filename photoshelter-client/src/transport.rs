@@ -112,6 +112,20 @@ pub(crate) struct Reply {
     pub(crate) endpoint: String,
 }
 
+impl Reply {
+    /// Reads the whole body and gives the in-flight slot back before returning, so that
+    /// whatever the caller does next (a backoff sleep, a lookup) does not hold it.
+    pub(crate) async fn read_all(self) -> (u16, reqwest::Result<Bytes>) {
+        let Reply {
+            response, permit, ..
+        } = self;
+        let status = response.status().as_u16();
+        let body = response.bytes().await;
+        drop(permit);
+        (status, body)
+    }
+}
+
 /// The retry budget of one call: the backon schedule plus the total-time bound.
 pub(crate) struct RetrySchedule {
     delays: Box<dyn Iterator<Item = Duration> + Send>,
@@ -311,11 +325,11 @@ impl Inner {
         let mut schedule = RetrySchedule::new(&self.retry);
         loop {
             let reply = self.send(call).await?;
-            let status = reply.response.status().as_u16();
-            match reply.response.bytes().await {
-                Ok(bytes) => return Ok((status, bytes)),
-                Err(e) => {
-                    let err = Error::transport(&reply.endpoint, e);
+            let endpoint = reply.endpoint.clone();
+            match reply.read_all().await {
+                (status, Ok(bytes)) => return Ok((status, bytes)),
+                (_, Err(e)) => {
+                    let err = Error::transport(&endpoint, e);
                     if !may_retry(call.idempotent, &err) {
                         return Err(err);
                     }

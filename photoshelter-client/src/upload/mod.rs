@@ -111,9 +111,9 @@ impl UploadRequest {
                 .await
             {
                 Ok(reply) => {
-                    let status = reply.response.status().as_u16();
-                    match reply.response.bytes().await {
-                        Ok(bytes) => {
+                    // `read_all` frees the in-flight slot first: the lookup below needs one.
+                    match reply.read_all().await {
+                        (status, Ok(bytes)) => {
                             #[derive(serde::Deserialize)]
                             struct Data {
                                 #[serde(rename = "Image")]
@@ -121,7 +121,7 @@ impl UploadRequest {
                             }
                             return decode_v3::<Data>(&endpoint, status, &bytes).map(|d| d.image);
                         }
-                        Err(e) => {
+                        (_, Err(e)) => {
                             // Accepted, but the reply was lost: find the image, never re-send.
                             let err = Error::transport(&endpoint, e);
                             return match self.find_uploaded(started).await {

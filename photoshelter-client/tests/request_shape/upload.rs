@@ -1,5 +1,7 @@
 //! Uploads: the multipart shape, and what happens when the outcome is unknown.
 
+use std::time::Duration;
+
 use photoshelter_client::{Client, ErrorKind, UploadSource};
 use wiremock::matchers::method;
 use wiremock::{MockServer, Request};
@@ -162,6 +164,42 @@ async fn an_upload_with_unknown_outcome_is_found_not_repeated() {
         .unwrap();
     let source = UploadSource::bytes("quay.jpg", vec![7u8; 10]).unwrap();
     let image = client.images().upload(&g1(), source).send().await.unwrap();
+    assert_eq!(image.id.as_str(), I3);
+}
+
+#[tokio::test]
+async fn an_upload_whose_reply_breaks_off_is_looked_up_even_with_one_slot_in_flight() {
+    let listing = listing_with("quay.jpg", 10, &now_utc());
+    let base = scripted_server(move |head: &str| {
+        let line = head.lines().next().unwrap_or("");
+        if line.starts_with("POST /psapi/v3/mem/authenticate ") {
+            reply_json(fx!("login_no_org.json"))
+        } else if line.starts_with("GET /psapi/v3/mem/user/session ") {
+            reply_json(fx!("session.json"))
+        } else if line.starts_with("POST /psapi/v3/mem/image/upload ") {
+            // Accepted, but the reply breaks off after a few of its announced bytes.
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 5000\r\nconnection: close\r\n\r\n{\"status\":\"ok\",".to_vec()
+        } else if line.starts_with(&format!("GET /psapi/v3/mem/gallery/{G1}/images?")) {
+            reply_json(&listing)
+        } else {
+            format!("HTTP/1.1 500 Unexpected\r\ncontent-length: 0\r\nconnection: close\r\n\r\n{line}").into_bytes()
+        }
+    })
+    .await;
+    let client = Client::builder()
+        .base_url(base)
+        .api_key(KEY)
+        .credentials(EMAIL, PASSWORD)
+        .max_in_flight(1)
+        .retry(fast_retry(3))
+        .build()
+        .unwrap();
+    let source = UploadSource::bytes("quay.jpg", vec![7u8; 10]).unwrap();
+    let upload = client.images().upload(&g1(), source).send();
+    let image = tokio::time::timeout(Duration::from_secs(20), upload)
+        .await
+        .expect("the lookup does not wait for the slot the upload still holds")
+        .unwrap();
     assert_eq!(image.id.as_str(), I3);
 }
 
