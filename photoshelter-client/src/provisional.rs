@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::client::Client;
-use crate::decode::{decode, decode_v4, tf};
+use crate::decode::{decode, decode_v4};
 use crate::error::{Error, Result};
 use crate::id::{GalleryId, ImageId};
 use crate::models::{Gallery, Iptc, IptcPatch};
@@ -161,9 +161,9 @@ impl UpdateGallery {
             .insert("description".into(), text.into().into());
         self
     }
-    /// Whether it is listed on the public website.
+    /// Whether it is listed on the public website (sent as a JSON boolean, as v4 attributes are).
     pub fn listed(mut self, yes: bool) -> Self {
-        self.attributes.insert("f_list".into(), tf(yes).into());
+        self.attributes.insert("f_list".into(), yes.into());
         self
     }
 

@@ -46,7 +46,7 @@ async fn provisional_writes_use_v4_paths_and_json_bodies() {
         .await;
     v4_authed(&format!("galleries/{G1}"))
         .and(method("PATCH"))
-        .and(body_json(serde_json::json!({"data": {"type": "gallery", "attributes": {"name": "Published", "f_list": "t"}}})))
+        .and(body_json(serde_json::json!({"data": {"type": "gallery", "attributes": {"name": "Published", "f_list": true}}})))
         .respond_with(ok_json(fx!("v4_gallery.json")))
         .expect(1)
         .mount(&server)

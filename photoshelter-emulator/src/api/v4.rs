@@ -164,7 +164,6 @@ pub(crate) async fn patch_gallery(
             ("description", Value::String(d)) => description = Some(d),
             ("description", Value::Null) => description = Some(String::new()),
             ("f_list", Value::Bool(b)) => f_list = Some(b),
-            ("f_list", Value::String(t)) if t == "t" || t == "f" => f_list = Some(t == "t"),
             (k, _) => {
                 return Err(V4Error(ApiError::invalid(format!(
                     "data.attributes.{k}: not a changeable gallery attribute, or of the wrong type"

@@ -165,7 +165,11 @@ async fn patch_gallery_attributes() {
     let (s, b) = send(api.req(Method::PATCH, url.clone()).json(&clash)).await;
     assert_v4_error(s, &b, 409, "ConflictErr");
     let unknown = json!({"data": {"type": "gallery", "attributes": {"owner": "me"}}});
-    let (s, b) = send(api.req(Method::PATCH, url).json(&unknown)).await;
+    let (s, b) = send(api.req(Method::PATCH, url.clone()).json(&unknown)).await;
+    assert_v4_error(s, &b, 400, "InvalidInputErr");
+    // v4 attributes are JSON booleans: the v3 "t"/"f" strings are refused.
+    let v3_flag = json!({"data": {"type": "gallery", "attributes": {"f_list": "t"}}});
+    let (s, b) = send(api.req(Method::PATCH, url).json(&v3_flag)).await;
     assert_v4_error(s, &b, 400, "InvalidInputErr");
     let (s, b) = send(
         api.req(Method::PATCH, api.v4_url("galleries/G0000abcdefghijk"))
