@@ -5,11 +5,12 @@
 //! a timeout, a 502/504), the client first looks in the target for an image with the same
 //! file name and size uploaded since the attempt began, and returns it if there is one; only
 //! if there is none does it upload again. "Since the attempt began" is judged on the server's
-//! clock (estimated from `Date` headers) in the account time zone (`Session.tz`: `UTC`,
-//! `Etc/GMT±N` and `±HH:MM` are understood; for other zone names the check widens to the
-//! last 12 hours, the largest offset behind UTC). The window opens 2 s before the attempt
-//! (and `Date` has one-second steps), so an image with the same name and size uploaded a few
-//! seconds before it is taken as this upload's: the bias is against duplicates.
+//! clock (estimated from `Date` headers) in the account time zone (`Session.tz`: IANA names
+//! such as `America/New_York` with their daylight-saving rules, `UTC`, `Etc/GMT±N` and
+//! `±HH:MM`; for a zone name that is none of these the check widens to the last 12 hours,
+//! the largest offset behind UTC). The window opens 2 s before the attempt (and `Date` has
+//! one-second steps), so an image with the same name and size uploaded a few seconds before
+//! it is taken as this upload's: the bias is against duplicates.
 
 mod source;
 mod window;

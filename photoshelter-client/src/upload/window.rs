@@ -1,21 +1,76 @@
-//! Which images can be the result of an upload attempt: the time window, in the account's
-//! time zone.
+//! Which images can be the result of an upload attempt: the time window, judged in the
+//! account's time zone (in which `uploaded_at` is written).
 
 use std::time::SystemTime;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, FixedOffset, LocalResult, NaiveDateTime, TimeZone, Utc};
 
 use crate::client::Client;
 
-/// The earliest upload time (in the account's local time, as `uploaded_at` is written)
-/// that can belong to an attempt.
+/// How the account's local times map to UTC.
+#[derive(Debug, Clone, Copy)]
+enum Zone {
+    /// `UTC`, `Etc/GMT+5`, `+05:30`…
+    Fixed(FixedOffset),
+    /// An IANA name such as `America/New_York` (daylight saving time included).
+    Named(chrono_tz::Tz),
+    /// No zone, or one this crate does not know: local times are taken to be as far behind
+    /// UTC as any zone is (12 hours), which widens the window rather than narrowing it.
+    Unknown,
+}
+
+impl Zone {
+    fn parse(tz: Option<&str>) -> Zone {
+        let Some(tz) = tz.map(str::trim).filter(|t| !t.is_empty()) else {
+            return Zone::Unknown;
+        };
+        if let Some(offset) = fixed_offset(tz).and_then(|s| i32::try_from(s).ok())
+            && let Some(fixed) = FixedOffset::east_opt(offset)
+        {
+            return Zone::Fixed(fixed);
+        }
+        match tz.parse::<chrono_tz::Tz>() {
+            Ok(named) => Zone::Named(named),
+            Err(_) => Zone::Unknown,
+        }
+    }
+
+    /// The latest UTC instant a local time can stand for (`None`: it cannot be placed).
+    /// Across a daylight-saving fold the later reading is taken: the bias is to admit.
+    fn latest_utc(&self, local: &NaiveDateTime) -> Option<DateTime<Utc>> {
+        fn latest<T: TimeZone>(r: LocalResult<DateTime<T>>) -> Option<DateTime<Utc>> {
+            match r {
+                LocalResult::Single(t) => Some(t.with_timezone(&Utc)),
+                LocalResult::Ambiguous(a, b) => {
+                    Some(a.with_timezone(&Utc).max(b.with_timezone(&Utc)))
+                }
+                LocalResult::None => None,
+            }
+        }
+        match self {
+            Zone::Fixed(offset) => latest(offset.from_local_datetime(local)),
+            Zone::Named(tz) => latest(tz.from_local_datetime(local)),
+            // The most-behind zone is UTC−12: local + 12 h is the latest UTC it can be.
+            Zone::Unknown => Some(local.and_utc() + chrono::Duration::hours(12)),
+        }
+    }
+}
+
+/// The earliest upload time that can belong to an attempt, and the account's zone.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct UploadWindow {
-    earliest_local: NaiveDateTime,
     earliest_utc: DateTime<Utc>,
+    zone: Zone,
 }
 
 impl UploadWindow {
+    fn new(since: SystemTime, tz: Option<&str>) -> Self {
+        UploadWindow {
+            earliest_utc: since.into(),
+            zone: Zone::parse(tz),
+        }
+    }
+
     pub(crate) fn admits(&self, uploaded_at: Option<&str>) -> bool {
         let Some(text) = uploaded_at.map(str::trim) else {
             // No timestamp to judge by: same name and size in the same place is taken as ours.
@@ -27,7 +82,10 @@ impl UploadWindow {
         match NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S")
             .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S"))
         {
-            Ok(local) => local >= self.earliest_local,
+            Ok(local) => self
+                .zone
+                .latest_utc(&local)
+                .is_none_or(|utc| utc >= self.earliest_utc),
             Err(_) => true,
         }
     }
@@ -97,20 +155,18 @@ impl Client {
                 }
             })
             .await;
-        let earliest_utc: DateTime<Utc> = since.into();
-        // Unknown zone: our upload's local time is at least UTC − 12 h.
-        let offset = tz.as_deref().and_then(fixed_offset).unwrap_or(-12 * 3600);
-        let earliest_local = (earliest_utc + chrono::Duration::seconds(offset)).naive_utc();
-        UploadWindow {
-            earliest_local,
-            earliest_utc,
-        }
+        UploadWindow::new(since, tz.as_deref())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn window(since: &str, tz: &str) -> UploadWindow {
+        let since: DateTime<Utc> = since.parse().unwrap();
+        UploadWindow::new(since.into(), Some(tz))
+    }
 
     #[test]
     fn fixed_offsets() {
@@ -124,15 +180,46 @@ mod tests {
 
     #[test]
     fn window_admits_only_later_uploads() {
-        let since: DateTime<Utc> = "2026-03-01T12:00:00Z".parse().unwrap();
-        let w = UploadWindow {
-            earliest_local: (since + chrono::Duration::hours(2)).naive_utc(),
-            earliest_utc: since,
-        };
+        let w = window("2026-03-01T12:00:00Z", "+02:00");
         assert!(w.admits(Some("2026-03-01 14:00:05")));
         assert!(!w.admits(Some("2026-03-01 13:59:59")));
         assert!(w.admits(Some("2026-03-01T12:00:01Z")));
         assert!(!w.admits(Some("2026-03-01T11:00:00Z")));
         assert!(w.admits(None));
+    }
+
+    #[test]
+    fn named_zones_follow_daylight_saving_time() {
+        // 12:00 UTC is 08:00 in New York in July (EDT, UTC−4) and 07:00 in January (EST).
+        let summer = window("2026-07-01T12:00:00Z", "America/New_York");
+        assert!(summer.admits(Some("2026-07-01 08:00:05")));
+        assert!(!summer.admits(Some("2026-07-01 07:59:00")));
+        assert!(
+            !summer.admits(Some("2026-07-01 07:00:05")),
+            "an hour too early"
+        );
+        let winter = window("2026-01-15T12:00:00Z", "America/New_York");
+        assert!(winter.admits(Some("2026-01-15 07:00:05")));
+        assert!(!winter.admits(Some("2026-01-15 06:59:00")));
+        let tokyo = window("2026-01-15T12:00:00Z", "Asia/Tokyo");
+        assert!(tokyo.admits(Some("2026-01-15 21:00:00")));
+        assert!(!tokyo.admits(Some("2026-01-15 20:59:59")));
+    }
+
+    #[test]
+    fn a_time_in_the_autumn_fold_is_read_as_its_later_instant() {
+        // 2026-11-01 01:30 happens twice in New York: 05:30 UTC (EDT), then 06:30 UTC (EST).
+        let w = window("2026-11-01T06:00:00Z", "America/New_York");
+        assert!(w.admits(Some("2026-11-01 01:30:00")));
+        assert!(!w.admits(Some("2026-11-01 00:59:00")));
+    }
+
+    #[test]
+    fn an_unknown_zone_widens_the_window_to_twelve_hours() {
+        let w = window("2026-03-01T12:00:00Z", "Mars/Olympus_Mons");
+        assert!(w.admits(Some("2026-03-01 00:00:01")));
+        assert!(!w.admits(Some("2026-02-28 23:59:00")));
+        let none = UploadWindow::new(SystemTime::UNIX_EPOCH, None);
+        assert!(none.admits(Some("1970-01-01 00:00:00")));
     }
 }

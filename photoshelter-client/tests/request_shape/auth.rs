@@ -222,13 +222,7 @@ async fn wrong_password_is_an_auth_error_and_not_retried() {
         .await;
     catch_all(&server, "one login").await;
 
-    let client = Client::builder()
-        .base_url(server.uri())
-        .api_key(KEY)
-        .credentials(EMAIL, PASSWORD)
-        .retry(fast_retry(4))
-        .build()
-        .unwrap();
+    let client = retrying_client(&server, 4);
     let err = client.galleries().get(&g1()).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Auth);
     assert_eq!(err.status(), Some(401));

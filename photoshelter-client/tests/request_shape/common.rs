@@ -63,6 +63,17 @@ pub(crate) fn client(server: &MockServer) -> Client {
         .unwrap()
 }
 
+/// A client that retries `attempts` times, fast.
+pub(crate) fn retrying_client(server: &MockServer, attempts: u32) -> Client {
+    Client::builder()
+        .base_url(server.uri())
+        .api_key(KEY)
+        .credentials(EMAIL, PASSWORD)
+        .retry(fast_retry(attempts))
+        .build()
+        .unwrap()
+}
+
 /// A client with no timers of its own, for tests on tokio's paused clock (which would
 /// otherwise jump to a timeout while waiting for the mock server's reply).
 pub(crate) fn paused_client(server: &MockServer, retry: RetryPolicy) -> Client {

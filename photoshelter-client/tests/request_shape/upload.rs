@@ -155,13 +155,7 @@ async fn an_upload_with_unknown_outcome_is_found_not_repeated() {
         .await;
     catch_all(&server, "one upload, then a look at the gallery").await;
 
-    let client = Client::builder()
-        .base_url(server.uri())
-        .api_key(KEY)
-        .credentials(EMAIL, PASSWORD)
-        .retry(fast_retry(3))
-        .build()
-        .unwrap();
+    let client = retrying_client(&server, 3);
     let source = UploadSource::bytes("quay.jpg", vec![7u8; 10]).unwrap();
     let image = client.images().upload(&g1(), source).send().await.unwrap();
     assert_eq!(image.id.as_str(), I3);
@@ -203,12 +197,16 @@ async fn an_upload_whose_reply_breaks_off_is_looked_up_even_with_one_slot_in_fli
     assert_eq!(image.id.as_str(), I3);
 }
 
-#[tokio::test]
-async fn an_upload_with_unknown_outcome_is_repeated_when_absent() {
+/// An upload whose outcome is unknown (504), in an account whose clock reads in `tz`; the
+/// gallery holds an image of the same name and size uploaded an hour before the attempt.
+async fn an_hour_old_namesake_is_not_taken_for_the_upload(tz: &str, now_in_tz: String) {
     let server = MockServer::start().await;
     mount_login(&server, 1).await;
+    let session = serde_json::json!({"status": "ok", "data": {"Session": {
+        "user_id": "U0000user_me.001", "email": EMAIL, "tz": tz, "organization_id": null
+    }}});
     authed("mem/user/session")
-        .respond_with(ok_json(fx!("session.json")))
+        .respond_with(ok_json(&session.to_string()))
         .mount(&server)
         .await;
     authed("mem/image/upload")
@@ -223,11 +221,7 @@ async fn an_upload_with_unknown_outcome_is_repeated_when_absent() {
         .with_priority(2)
         .mount(&server)
         .await;
-    // Same name and size, but uploaded an hour before: an older image, not ours.
-    let old = (chrono::Utc::now() - chrono::Duration::hours(1))
-        .format("%Y-%m-%d %H:%M:%S")
-        .to_string();
-    let listing = listing_with("quay.jpg", 10, &old);
+    let listing = listing_with("quay.jpg", 10, &now_in_tz);
     authed(&format!("mem/gallery/{G1}/images"))
         .respond_with(move |_: &Request| ok_json(&listing))
         .expect(1)
@@ -235,14 +229,7 @@ async fn an_upload_with_unknown_outcome_is_repeated_when_absent() {
         .await;
     catch_all(&server, "upload, look, upload again").await;
 
-    let client = Client::builder()
-        .base_url(server.uri())
-        .api_key(KEY)
-        .credentials(EMAIL, PASSWORD)
-        .retry(fast_retry(3))
-        .build()
-        .unwrap();
-    let image = client
+    let image = retrying_client(&server, 3)
         .images()
         .upload(
             &g1(),
@@ -254,8 +241,29 @@ async fn an_upload_with_unknown_outcome_is_repeated_when_absent() {
     assert_eq!(
         image.uploaded_at.as_deref(),
         Some("2026-03-04 12:00:00"),
-        "the second upload's reply"
+        "the second upload's reply, in {tz}"
     );
+}
+
+#[tokio::test]
+async fn an_upload_with_unknown_outcome_is_repeated_when_absent() {
+    let an_hour_ago = chrono::Utc::now() - chrono::Duration::hours(1);
+    an_hour_old_namesake_is_not_taken_for_the_upload(
+        "UTC",
+        an_hour_ago.format("%Y-%m-%d %H:%M:%S").to_string(),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_lookup_reads_upload_times_in_the_accounts_named_time_zone() {
+    let an_hour_ago = chrono::Utc::now() - chrono::Duration::hours(1);
+    let in_new_york = an_hour_ago.with_timezone(&chrono_tz::America::New_York);
+    an_hour_old_namesake_is_not_taken_for_the_upload(
+        "America/New_York",
+        in_new_york.format("%Y-%m-%d %H:%M:%S").to_string(),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -268,13 +276,7 @@ async fn an_upload_refused_with_500_is_neither_repeated_nor_looked_for() {
         .mount(&server)
         .await;
     catch_all(&server, "exactly one upload").await;
-    let client = Client::builder()
-        .base_url(server.uri())
-        .api_key(KEY)
-        .credentials(EMAIL, PASSWORD)
-        .retry(fast_retry(3))
-        .build()
-        .unwrap();
+    let client = retrying_client(&server, 3);
     let err = client
         .images()
         .upload(
