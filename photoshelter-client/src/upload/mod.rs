@@ -101,9 +101,10 @@ impl UploadRequest {
                 .unwrap_or(now);
             let auth = inner.session_auth().await?;
             let Some(body) = self.source.open().await? else {
+                // Unreachable: a source that cannot be replayed ends the loop before this.
                 return Err(Error::invalid(
                     "source",
-                    "the one-shot upload stream was already used by an earlier attempt",
+                    "the one-shot upload stream was already read by an earlier attempt",
                 ));
             };
             let form = self.form(body)?;
@@ -136,7 +137,10 @@ impl UploadRequest {
             };
             if !renewed && err.is_session_expired() && inner.renew_session(auth.generation).await? {
                 renewed = true;
-                continue;
+                if self.source.replayable() {
+                    continue;
+                }
+                return Err(err);
             }
             let unknown = outcome_unknown(&err);
             if !unknown && !may_retry(false, &err) {

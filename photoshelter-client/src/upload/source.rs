@@ -15,6 +15,9 @@ use crate::error::{Error, Result};
 type BoxError = Box<dyn StdError + Send + Sync>;
 pub(crate) type ByteStream = BoxStream<'static, std::result::Result<Bytes, BoxError>>;
 type Factory = Arc<dyn Fn() -> ByteStream + Send + Sync>;
+/// A one-shot stream, until an attempt's body takes it. Why a std Mutex: it is only taken
+/// to move the stream out or look at it, never across an await.
+type OnceSlot = Arc<Mutex<Option<ByteStream>>>;
 
 /// Read size when streaming a file.
 const CHUNK: usize = 128 * 1024;
@@ -22,8 +25,10 @@ const CHUNK: usize = 128 * 1024;
 /// What to upload: a byte source of known length and the file name to give it.
 ///
 /// Sources from a path, a [`tokio::fs::File`], [`Bytes`] or a stream factory can be sent
-/// again when a retry is needed; a one-shot [`stream`](UploadSource::stream) cannot, so its
-/// upload is tried once (after a lost reply the client still looks for the image).
+/// again when a retry is needed. A one-shot [`stream`](UploadSource::stream) is sent again
+/// only while none of it has been read (the connection failed, say); once the HTTP stack
+/// has taken its first chunk it cannot be, and a failed attempt is final (after a lost
+/// reply the client still looks for the image).
 ///
 /// ```
 /// use photoshelter_client::UploadSource;
@@ -45,8 +50,7 @@ enum Kind {
     File(tokio::fs::File),
     Bytes(Bytes),
     Factory(Factory),
-    /// Why a std Mutex: it is only taken to move the stream out, never across an await.
-    Once(Mutex<Option<ByteStream>>),
+    Once(OnceSlot),
 }
 
 impl fmt::Debug for UploadSource {
@@ -138,8 +142,9 @@ impl UploadSource {
         })
     }
 
-    /// A one-shot stream of exactly `len` bytes. It cannot be replayed, so the upload is
-    /// not retried (see [`UploadSource::from_fn`] for a replayable stream).
+    /// A one-shot stream of exactly `len` bytes. It is sent again only if no attempt has
+    /// read from it yet; after that a failed attempt is not retried (see
+    /// [`UploadSource::from_fn`] for a stream that can be produced again).
     pub fn stream<S, E>(file_name: impl Into<String>, len: u64, stream: S) -> Result<Self>
     where
         S: Stream<Item = std::result::Result<Bytes, E>> + Send + 'static,
@@ -149,7 +154,7 @@ impl UploadSource {
         Ok(Self {
             len,
             file_name: check_name(file_name.into())?,
-            kind: Kind::Once(Mutex::new(Some(boxed))),
+            kind: Kind::Once(Arc::new(Mutex::new(Some(boxed)))),
         })
     }
 
@@ -183,8 +188,13 @@ impl UploadSource {
         &self.file_name
     }
 
+    /// Whether another attempt can get the whole body: always, except for a one-shot
+    /// stream that an earlier attempt started to read.
     pub(crate) fn replayable(&self) -> bool {
-        !matches!(self.kind, Kind::Once(_))
+        match &self.kind {
+            Kind::Once(slot) => slot.lock().is_ok_and(|s| s.is_some()),
+            _ => true,
+        }
     }
 
     /// A fresh body for one attempt, or `None` when a one-shot stream was already used.
@@ -236,13 +246,26 @@ impl UploadSource {
                 futures::stream::once(futures::future::ready(Ok(bytes.clone()))).boxed()
             }
             Kind::Factory(make) => make(),
-            Kind::Once(slot) => match slot.lock() {
-                Ok(mut guard) => match guard.take() {
-                    Some(stream) => stream,
-                    None => return Ok(None),
-                },
-                Err(_) => return Ok(None),
-            },
+            Kind::Once(slot) => {
+                if !self.replayable() {
+                    return Ok(None);
+                }
+                take_on_first_poll(Arc::clone(slot))
+            }
         }))
     }
+}
+
+/// A body that moves the one-shot stream out of its slot only when the HTTP stack first
+/// polls it: an attempt that fails before sending any byte leaves it there for the next.
+fn take_on_first_poll(slot: OnceSlot) -> ByteStream {
+    futures::stream::once(async move { slot.lock().ok().and_then(|mut s| s.take()) })
+        .flat_map(|taken| match taken {
+            Some(stream) => stream,
+            None => futures::stream::iter([Err(BoxError::from(
+                "the one-shot upload stream was already read by an earlier attempt",
+            ))])
+            .boxed(),
+        })
+        .boxed()
 }

@@ -201,6 +201,74 @@ async fn a_one_shot_stream_is_not_replayed_but_still_looked_for() {
     );
 }
 
+/// A TCP relay to `target` on `listen` (port 0: any), with address reuse so that it can be
+/// started again on the same port. Aborting the returned task closes every relayed
+/// connection: until it is started again, connections to its port are refused.
+async fn relay(
+    listen: std::net::SocketAddr,
+    target: String,
+) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_reuseaddr(true).unwrap();
+    socket.bind(listen).unwrap();
+    let listener = socket.listen(64).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        // Owns the connection tasks: aborting the relay drops them, closing their sockets.
+        let mut conns = tokio::task::JoinSet::new();
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            let target = target.clone();
+            conns.spawn(async move {
+                let mut outbound = tokio::net::TcpStream::connect(target).await.unwrap();
+                let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+            });
+        }
+    });
+    (addr, task)
+}
+
+#[tokio::test]
+async fn a_one_shot_stream_is_sent_again_when_no_byte_of_it_left() {
+    let emu = emulator().await;
+    let target = emu.base_url().trim_start_matches("http://").to_owned();
+    let (addr, first) = relay("127.0.0.1:0".parse().unwrap(), target.clone()).await;
+    let client = photoshelter_client::Client::builder()
+        .base_url(format!("http://{addr}"))
+        .api_key(emu.api_key())
+        .credentials(emu.email(), emu.password())
+        .retry(
+            RetryPolicy::default()
+                .max_attempts(6)
+                .min_delay(Duration::from_millis(200))
+                .max_delay(Duration::from_secs(1))
+                .jitter(false),
+        )
+        .build()
+        .unwrap();
+    let g = gallery(&client, "Outage").await;
+    // The service goes away for a moment: connections are refused, then accepted again.
+    first.abort();
+    let _ = first.await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let back = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        relay(addr, target).await
+    });
+    let chunks: Vec<Result<bytes::Bytes, std::io::Error>> =
+        vec![Ok(bytes::Bytes::from(vec![4u8; 3000]))];
+    let source = UploadSource::stream("outage.jpg", 3000, futures::stream::iter(chunks)).unwrap();
+    let image = client.images().upload(&g.id, source).send().await.unwrap();
+    assert_eq!(
+        emu.gallery_images(g.id.as_str()).unwrap(),
+        [image.id.to_string()]
+    );
+    assert_eq!(
+        emu.image_bytes(image.id.as_str()).await.unwrap(),
+        vec![4u8; 3000]
+    );
+    back.await.unwrap().1.abort();
+}
+
 #[tokio::test]
 async fn an_expired_session_is_renewed_and_the_call_repeated() {
     let emu = emulator().await;
