@@ -92,6 +92,7 @@ impl Galleries {
             id: id.clone(),
             per_page: DEFAULT_PER_PAGE,
             image: false,
+            image_fields: None,
             iptc: false,
             link_size: None,
         }
@@ -173,6 +174,8 @@ pub struct GalleryImages {
     id: GalleryId,
     per_page: u32,
     image: bool,
+    /// The `Image` fields asked for (`None`: all of them).
+    image_fields: Option<&'static str>,
     iptc: bool,
     link_size: Option<String>,
 }
@@ -194,6 +197,13 @@ impl GalleryImages {
         self.iptc = true;
         self
     }
+    /// Include each image's record with only these fields (`fields` projection), to keep
+    /// the replies of a long listing small.
+    pub(crate) fn extend_image_fields(mut self, fields: &'static str) -> Self {
+        self.image = true;
+        self.image_fields = Some(fields);
+        self
+    }
     /// Include a rendering URL of this size (`ImageLink` extension; `WxH` or `xH`).
     pub fn extend_link(mut self, image_size: impl Into<String>) -> Self {
         self.link_size = Some(image_size.into());
@@ -203,7 +213,8 @@ impl GalleryImages {
     pub(crate) fn extend_json(&self) -> Option<String> {
         let mut ext = serde_json::Map::new();
         if self.image {
-            ext.insert("Image".into(), serde_json::json!({"fields": "*"}));
+            let fields = self.image_fields.unwrap_or("*");
+            ext.insert("Image".into(), serde_json::json!({ "fields": fields }));
         }
         if self.iptc {
             ext.insert("Iptc".into(), serde_json::json!({"fields": "*"}));

@@ -32,6 +32,9 @@ use crate::models::Image;
 use crate::transport::{AttemptBody, Call, RetrySchedule, Version, may_retry, outcome_unknown};
 use source::ByteStream;
 
+/// The `Image` fields the unknown-outcome lookup reads.
+const LOOKUP_FIELDS: &str = "image_id,file_name,file_size,uploaded_at";
+
 /// Where an upload goes.
 #[derive(Debug, Clone)]
 pub(crate) enum UploadTarget {
@@ -197,11 +200,13 @@ impl UploadRequest {
         };
         match &self.target {
             UploadTarget::Gallery(gallery) => {
+                // Only what the match needs: a page of 1000 stays small even when the
+                // images carry long IPTC records.
                 let mut items: Pin<Box<_>> = Box::pin(
                     self.client
                         .galleries()
                         .images(gallery)
-                        .extend_image()
+                        .extend_image_fields(LOOKUP_FIELDS)
                         .per_page(1000)
                         .items(),
                 );

@@ -3,22 +3,9 @@
 use futures::TryStreamExt;
 use photoshelter_client::{Child, CollectionId, ErrorKind, ImageId, Mode};
 use wiremock::matchers::{method, query_param};
-use wiremock::{Match, MockServer, Request};
+use wiremock::{MockServer, Request};
 
 use crate::common::*;
-
-/// Matches `extend` when it parses to exactly this JSON.
-struct ExtendIs(serde_json::Value);
-
-impl Match for ExtendIs {
-    fn matches(&self, req: &Request) -> bool {
-        req.url
-            .query_pairs()
-            .find(|(k, _)| k == "extend")
-            .and_then(|(_, v)| serde_json::from_str::<serde_json::Value>(&v).ok())
-            == Some(self.0.clone())
-    }
-}
 
 #[tokio::test]
 async fn gallery_images_are_paged_lazily_with_iptc_in_one_call_per_page() {

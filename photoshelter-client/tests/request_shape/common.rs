@@ -205,3 +205,16 @@ pub(crate) fn reply_json(body: &str) -> Vec<u8> {
     )
     .into_bytes()
 }
+
+/// Matches `extend` when it parses to exactly this JSON.
+pub(crate) struct ExtendIs(pub(crate) serde_json::Value);
+
+impl Match for ExtendIs {
+    fn matches(&self, req: &Request) -> bool {
+        req.url
+            .query_pairs()
+            .find(|(k, _)| k == "extend")
+            .and_then(|(_, v)| serde_json::from_str::<serde_json::Value>(&v).ok())
+            == Some(self.0.clone())
+    }
+}

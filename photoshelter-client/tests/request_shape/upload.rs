@@ -146,9 +146,12 @@ async fn an_upload_with_unknown_outcome_is_found_not_repeated() {
         .expect(1)
         .mount(&server)
         .await;
-    // The gateway failed, but the image arrived.
+    // The gateway failed, but the image arrived. The lookup asks for what it compares only.
     let listing = listing_with("quay.jpg", 10, &now_utc());
     authed(&format!("mem/gallery/{G1}/images"))
+        .and(ExtendIs(serde_json::json!({
+            "Image": {"fields": "image_id,file_name,file_size,uploaded_at"}
+        })))
         .respond_with(move |_: &Request| ok_json(&listing))
         .expect(1)
         .mount(&server)
