@@ -27,7 +27,7 @@ pub struct RequestRecord {
     /// The injected fault that shaped this call, if any (`"status"`, `"rate_limit"`,
     /// `"latency"`, `"drop"`, `"expire_session"`).
     pub fault: Option<String>,
-    /// True when the connection was closed without a response.
+    /// True when the connection was reset without a response.
     pub dropped: bool,
 }
 

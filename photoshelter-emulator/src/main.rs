@@ -62,7 +62,7 @@ struct Args {
     /// Added latency per API call, in milliseconds.
     #[arg(long, value_name = "MS")]
     latency_ms: Option<u64>,
-    /// Every N-th upload is stored, then its connection is closed without a response.
+    /// Every N-th upload is stored, then its connection is reset without a response.
     #[arg(long, value_name = "N")]
     drop_upload_every: Option<u64>,
     /// Login tokens expire after N authenticated calls.

@@ -1,7 +1,7 @@
 //! The accept loop. Each connection is served by hyper directly (not `axum::serve`) so that
 //! a fault can close one connection without a response: the connection task races the
-//! connection future against a per-connection [`ConnCtx::kill`] token and drops the
-//! connection (closing the socket) when a handler fires it.
+//! connection future against a per-connection [`ConnCtx::kill`] token and, when a handler
+//! fires it, takes the socket back from hyper and resets it.
 
 use std::time::Duration;
 
@@ -19,6 +19,18 @@ use tokio_util::task::TaskTracker;
 pub(crate) struct ConnCtx {
     /// Fired by the fault layer to close this connection without a response.
     pub kill: CancellationToken,
+}
+
+/// Closes a connection the way a crashed server or a load balancer does: with a reset
+/// (RST), not an orderly close (FIN), and without a response.
+fn reset(stream: tokio::net::TcpStream) {
+    // A zero linger time makes closing send RST at once. (Tokio deprecates `set_linger`
+    // because a *non-zero* linger blocks the thread on drop; a zero one never does.)
+    #[allow(deprecated)]
+    if let Err(e) = stream.set_linger(Some(Duration::ZERO)) {
+        tracing::debug!(error = %e, "could not set SO_LINGER; closing without a reset");
+    }
+    drop(stream);
 }
 
 /// How long open connections get to finish their current request at shutdown.
@@ -54,23 +66,20 @@ pub(crate) async fn serve(listener: TcpListener, app: Router, stop: Cancellation
                 let inner = TowerToHyperService::new(app.clone());
                 async move { hyper::service::Service::call(&inner, req).await }
             });
-            let conn = hyper::server::conn::http1::Builder::new()
+            let mut conn = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
                 .keep_alive(true)
                 .serve_connection(TokioIo::new(stream), svc);
-            tokio::pin!(conn);
             tokio::select! {
-                res = conn.as_mut() => {
+                res = &mut conn => {
                     if let Err(e) = res {
                         tracing::debug!(error = %e, "connection ended with an error");
                     }
                 }
-                _ = kill.cancelled() => {
-                    // Dropping the connection closes the socket: the client gets no response.
-                }
+                _ = kill.cancelled() => reset(conn.into_parts().io.into_inner()),
                 _ = stop.cancelled() => {
-                    conn.as_mut().graceful_shutdown();
-                    let _ = tokio::time::timeout(GRACE, conn.as_mut()).await;
+                    std::pin::Pin::new(&mut conn).graceful_shutdown();
+                    let _ = tokio::time::timeout(GRACE, conn).await;
                 }
             }
         });

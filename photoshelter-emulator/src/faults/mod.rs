@@ -45,9 +45,9 @@ pub enum FaultKind {
         /// The delay.
         ms: u64,
     },
-    /// Close the connection without a response. By default the call is handled first (an
-    /// upload IS stored), so the client cannot know the outcome; with `before_handler` the
-    /// request body is read and discarded and nothing happens.
+    /// Reset the connection (RST) without a response. By default the call is handled first
+    /// (an upload IS stored), so the client cannot know the outcome; with `before_handler`
+    /// the request body is read and discarded and nothing happens.
     Drop {
         /// Drop before handling instead of after.
         #[serde(default)]
@@ -124,14 +124,14 @@ impl FaultRule {
         Self::new(FaultKind::Latency { ms })
     }
 
-    /// Close the connection after handling the call, without a response.
+    /// Reset the connection after handling the call, without a response.
     pub fn drop_connection() -> Self {
         Self::new(FaultKind::Drop {
             before_handler: false,
         })
     }
 
-    /// Close the connection after reading the request, without handling it.
+    /// Reset the connection after reading the request, without handling it.
     pub fn drop_before_handler() -> Self {
         Self::new(FaultKind::Drop {
             before_handler: true,
@@ -283,7 +283,7 @@ impl Faults {
         self.add(FaultRule::latency(ms))
     }
 
-    /// The next `count` uploads are stored, then their connection is closed without a response.
+    /// The next `count` uploads are stored, then their connection is reset without a response.
     pub fn drop_next_uploads(&self, count: u64) -> Result<u64> {
         self.add(
             FaultRule::drop_connection()

@@ -101,11 +101,10 @@ async fn dropped_upload_is_stored_but_gets_no_response() {
         .await
         .expect_err("the connection is closed without a response");
     assert!(!err.is_status() && !err.is_timeout(), "{err:?}");
+    // Reset (RST) the way a crashed server or a load balancer cuts a connection, not
+    // closed in order.
     let chain = format!("{err:?}");
-    assert!(
-        chain.contains("IncompleteMessage") || chain.contains("reset") || chain.contains("closed"),
-        "{chain}"
-    );
+    assert!(chain.contains("ConnectionReset"), "{chain}");
     // The image IS stored: a client must look before uploading again.
     let stored = api.emu.gallery_images(&g).unwrap();
     assert_eq!(stored.len(), 1);
