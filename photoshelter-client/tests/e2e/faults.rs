@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use photoshelter_client::{ErrorKind, RetryPolicy, UploadSource};
 use photoshelter_emulator::FaultRule;
 
@@ -58,6 +58,44 @@ async fn a_rate_limit_longer_than_the_budget_is_reported_with_its_retry_after() 
         }
     );
     assert!(err.is_retryable());
+}
+
+#[tokio::test]
+async fn a_rate_limit_on_an_upload_still_on_its_way_is_waited_out() {
+    let emu = emulator().await;
+    let client = client(&emu);
+    let g = gallery(&client, "Big").await;
+    emu.faults()
+        .add(FaultRule::rate_limit(1).path_prefix(UPLOAD).count(1))
+        .unwrap();
+    // The first attempt's body stalls after its first chunk, like a large file on a slow
+    // line: the 429 must arrive anyway, and the second attempt sends everything.
+    let len = 300_000usize;
+    let attempts = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = attempts.clone();
+    let source = UploadSource::from_fn("big.jpg", len as u64, move || {
+        let first = seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0;
+        let bytes = bytes::Bytes::from(data(len, 5));
+        let head = futures::stream::iter([Ok::<_, std::io::Error>(bytes.slice(..65_536))]);
+        if first {
+            head.chain(futures::stream::pending()).boxed()
+        } else {
+            head.chain(futures::stream::iter([Ok(bytes.slice(65_536..))]))
+                .boxed()
+        }
+    })
+    .unwrap();
+    let upload = client.images().upload(&g.id, source).send();
+    let image = tokio::time::timeout(Duration::from_secs(20), upload)
+        .await
+        .expect("the 429 is not held back until the body has arrived")
+        .unwrap();
+    assert_eq!(attempts.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert_eq!(
+        emu.image_bytes(image.id.as_str()).await.unwrap(),
+        data(len, 5)
+    );
+    assert_eq!(emu.gallery_images(g.id.as_str()).unwrap().len(), 1);
 }
 
 #[tokio::test]

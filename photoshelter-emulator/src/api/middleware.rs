@@ -16,10 +16,13 @@ use crate::log::{RequestRecord, redact_query};
 use crate::server::ConnCtx;
 use crate::state::{AppState, SessionCtx};
 
-/// A request body read before answering with an injected error is discarded up to this many
-/// bytes (so that the client gets the answer, not a broken pipe); beyond it, the answer is
-/// sent at once and the connection is closed.
+/// The body of a request dropped before handling is read and discarded up to this many
+/// bytes before the connection is reset.
 const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
+
+/// How long the rest of a body is read and discarded after an injected error has answered
+/// (a front end's lingering close), so that the client sees the answer and not a reset.
+const LINGER: Duration = Duration::from_secs(30);
 
 /// The session token a request carries: `X-PS-Auth-Token`, `Authorization: Bearer`, or
 /// the `auth_token` query parameter.
@@ -50,12 +53,13 @@ fn original_path(req: &Request) -> String {
         .map_or_else(|| req.uri().path().to_owned(), |u| u.path().to_owned())
 }
 
-async fn drain(body: Body) {
+/// Reads and discards a request body, up to `limit` bytes.
+async fn drain(body: Body, limit: usize) {
     let mut stream = body.into_data_stream();
     let mut seen = 0usize;
     while let Some(Ok(chunk)) = stream.next().await {
-        seen += chunk.len();
-        if seen > DRAIN_LIMIT {
+        seen = seen.saturating_add(chunk.len());
+        if seen > limit {
             break;
         }
     }
@@ -102,7 +106,13 @@ pub(crate) async fn faults_and_log(
         state.sessions().remove(t);
     }
     if let Some(respond) = decision.respond {
-        drain(req.into_body()).await;
+        // Answer at once, however large the upload, and read the rest of its body in the
+        // background: the client sees the answer while it is still sending, and the
+        // connection stays usable.
+        let body = req.into_body();
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(LINGER, drain(body, usize::MAX)).await;
+        });
         let err = match respond {
             Respond::Status {
                 status,
@@ -116,7 +126,7 @@ pub(crate) async fn faults_and_log(
         return resp;
     }
     if decision.drop == Some(true) {
-        drain(req.into_body()).await;
+        drain(req.into_body(), DRAIN_LIMIT).await;
         record.dropped = true;
         state.log().push(record);
         tracing::debug!(%path, "fault: connection dropped before handling");

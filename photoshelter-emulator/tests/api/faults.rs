@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 
+use futures::StreamExt;
 use photoshelter_emulator::FaultRule;
 use reqwest::Method;
 use reqwest::multipart::{Form, Part};
@@ -64,6 +65,39 @@ async fn error_burst_is_scoped_by_path_and_counted() {
     api.emu.faults().fail_next(500, 1).unwrap();
     let (s, b) = send(api.req(Method::DELETE, api.v4_url("media/I0000abcdefghijk"))).await;
     assert_v4_error(s, &b, 500, "ServerErr");
+}
+
+#[tokio::test]
+async fn an_injected_error_answers_before_a_large_upload_has_arrived() {
+    let api = Api::logged_in().await;
+    let g = api.emu.seed_gallery("G", None).unwrap();
+    api.emu
+        .faults()
+        .add(FaultRule::rate_limit(2).path_prefix("/psapi/v3/mem/image/upload"))
+        .unwrap();
+    // A 2 GiB upload whose first 256 KiB arrive at once and the rest much later.
+    let start = futures::stream::iter([Ok::<_, std::io::Error>(vec![0u8; 256 * 1024])]);
+    let body = reqwest::Body::wrap_stream(start.chain(futures::stream::pending()));
+    let request = api
+        .req(Method::POST, api.url("mem/image/upload"))
+        .header("content-type", "multipart/form-data; boundary=x")
+        .header("content-length", (2u64 << 30).to_string())
+        .body(body)
+        .send();
+    let reply = tokio::time::timeout(Duration::from_secs(10), request)
+        .await
+        .expect("answered without waiting for the body")
+        .unwrap();
+    assert_eq!(reply.status(), 429);
+    assert_eq!(reply.headers()["retry-after"], "2");
+    let (s, b) = api.get(&format!("mem/gallery/{g}/images")).await;
+    assert_eq!(
+        (
+            s.as_u16(),
+            b["data"]["GalleryImage"].as_array().map(Vec::len)
+        ),
+        (200, Some(0))
+    );
 }
 
 #[tokio::test]
