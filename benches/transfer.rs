@@ -1,8 +1,9 @@
 //! The Rust side of the whole-transfer benchmark: one operation per run, through
 //! `ftp_connector::open` and `RemoteFsExt::copy_to` / `copy_entry_to`, exactly as a user of
-//! the library would move files. `benches/transfer/run` starts the servers, runs this binary alternately with
-//! curl, lftp, rclone and OpenSSH `sftp`, and prints the table of ratios (see
-//! `benches/README.md`).
+//! the library would move files (`tree-down`: `walk`, then each file copied in a tokio task
+//! of its own, `--concurrency` at a time). `benches/transfer/run` starts the servers, runs
+//! this binary alternately with curl, lftp, rclone and OpenSSH `sftp`, and prints the table
+//! of ratios (see `benches/README.md`).
 //!
 //! ```text
 //! transfer up        <url> <local-file>  <remote-path>  [options]
@@ -21,6 +22,9 @@
 //!                      tree-down: `copy_entry_to` with the walk's entries (default), or
 //!                      `copy_to` (a diagnostic: a `stat` and a size query per file), or
 //!                      `read` + `write` with the sizes the listing gave
+//!   --inline-copies    tree-down: poll every copy from one future (`try_buffer_unordered`)
+//!                      instead of a task per file (a diagnostic: with tokio's multi-thread
+//!                      runtime every I/O event then hops to the thread that polls it)
 //!   --walk-inline      tree-down: poll the walk from the copy pipeline itself instead of
 //!                      its own task (a diagnostic: with FTP and a pool as large as the
 //!                      concurrency, this could stall; see benches/README.md)
@@ -80,6 +84,7 @@ struct Args {
     tls_name: Option<String>,
     via: Via,
     walk_inline: bool,
+    inline_copies: bool,
     sink_memory: bool,
     current_thread: bool,
     thread_io: bool,
@@ -106,6 +111,7 @@ fn parse_args() -> Result<Args, String> {
         tls_name: None,
         via: Via::Entry,
         walk_inline: false,
+        inline_copies: false,
         sink_memory: false,
         current_thread: false,
         thread_io: false,
@@ -143,6 +149,7 @@ fn parse_args() -> Result<Args, String> {
                 }
             }
             "--walk-inline" => args.walk_inline = true,
+            "--inline-copies" => args.inline_copies = true,
             "--sink-memory" => args.sink_memory = true,
             "--current-thread" => args.current_thread = true,
             "--thread-io" => args.thread_io = true,
@@ -319,6 +326,135 @@ async fn down_thread(
     Ok(Moved { files: 1, bytes })
 }
 
+/// One file of the tree, the way `--via` says.
+async fn copy_one(
+    remote: &dyn RemoteFs,
+    local: &dyn RemoteFs,
+    entry: &ftp_connector::Entry,
+    rel: &RemotePath,
+    via: Via,
+    copy_opts: &CopyOptions,
+) -> Result<u64, Error> {
+    Ok(match via {
+        Via::Entry => {
+            remote
+                .copy_entry_to(entry, local, rel, copy_opts)
+                .await?
+                .bytes
+        }
+        Via::Copy => {
+            remote
+                .copy_to(&entry.path, local, rel, copy_opts)
+                .await?
+                .bytes
+        }
+        Via::Read => {
+            let data = remote.read(&entry.path, 0).await?;
+            let mut w = WriteOptions::new();
+            if let Some(size) = entry.size {
+                w = w.expected_len(size);
+            }
+            if let Some(m) = entry.modified {
+                w = w.modified(m.time);
+            }
+            local.write(rel, data, &w).await?.bytes
+        }
+    })
+}
+
+/// The path of `entry` below `root`.
+fn relative(entry: &ftp_connector::Entry, root: &RemotePath) -> RemotePath {
+    entry
+        .path
+        .strip_prefix(root)
+        .unwrap_or_else(|| entry.path.clone())
+}
+
+/// Each file copied in a task of its own (`tokio::spawn`), at most `concurrency` at once:
+/// how a tokio program runs concurrent work. Folders are created in walk order, before
+/// any file in them is handed on.
+async fn copy_tasks(
+    remote: Arc<dyn RemoteFs>,
+    local: Arc<dyn RemoteFs>,
+    root: RemotePath,
+    mut entries: ftp_connector::EntryStream,
+    args: &Args,
+    (files, bytes): (&AtomicU64, &AtomicU64),
+) -> Result<(), Error> {
+    let copy_opts = Arc::new(CopyOptions::new());
+    let via = args.via;
+    let mut running = tokio::task::JoinSet::new();
+    let landed = |r: Result<Result<u64, Error>, tokio::task::JoinError>| -> Result<(), Error> {
+        let n = r.map_err(|e| {
+            Error::io(ftp_connector::Operation::Copy, "", std::io::Error::other(e))
+        })??;
+        files.fetch_add(1, Ordering::Relaxed);
+        bytes.fetch_add(n, Ordering::Relaxed);
+        Ok(())
+    };
+    while let Some(entry) = entries.next().await {
+        let entry = entry?;
+        let rel = relative(&entry, &root);
+        match entry.kind {
+            EntryKind::Dir => local.create_dir_all(&rel).await?,
+            EntryKind::File => {
+                while running.len() >= args.concurrency {
+                    if let Some(r) = running.join_next().await {
+                        landed(r)?;
+                    }
+                }
+                let (remote, local, copy_opts) = (remote.clone(), local.clone(), copy_opts.clone());
+                running.spawn(async move {
+                    copy_one(&*remote, &*local, &entry, &rel, via, &copy_opts).await
+                });
+            }
+            _ => {}
+        }
+    }
+    while let Some(r) = running.join_next().await {
+        landed(r)?;
+    }
+    Ok(())
+}
+
+/// Every copy polled from this one future (`try_buffer_unordered`), none spawned.
+async fn copy_inline(
+    remote: Arc<dyn RemoteFs>,
+    local: Box<dyn RemoteFs>,
+    root: RemotePath,
+    entries: ftp_connector::EntryStream,
+    args: &Args,
+    (files, bytes): (&AtomicU64, &AtomicU64),
+) -> Result<(), Error> {
+    let copy_opts = CopyOptions::new();
+    let via = args.via;
+    let (remote, local, root, copy_opts) = (&*remote, &*local, &root, &copy_opts);
+    entries
+        // Sequential: a folder is created before any file in it is handed on (the walk
+        // yields a folder before its contents).
+        .and_then(|entry| async move {
+            let rel = relative(&entry, root);
+            match entry.kind {
+                EntryKind::Dir => {
+                    local.create_dir_all(&rel).await?;
+                    Ok(None)
+                }
+                EntryKind::File => Ok(Some((entry, rel))),
+                _ => Ok(None),
+            }
+        })
+        .try_filter_map(|x| async move { Ok(x) })
+        .map_ok(|(entry, rel)| async move {
+            let n = copy_one(remote, local, &entry, &rel, via, copy_opts).await?;
+            files.fetch_add(1, Ordering::Relaxed);
+            bytes.fetch_add(n, Ordering::Relaxed);
+            Ok::<(), Error>(())
+        })
+        .try_buffer_unordered(args.concurrency)
+        .try_collect::<()>()
+        .await
+}
+
 async fn tree_down(
     remote: Arc<dyn RemoteFs>,
     remote_dir: &str,
@@ -337,7 +473,7 @@ async fn tree_down(
     let root = RemotePath::parse(remote_dir)?;
     let walk_opts = WalkOptions::new().concurrency(concurrency);
     let entries = if args.walk_inline {
-        remote.walk(&root, walk_opts)
+        remote.clone().walk_owned(&root, walk_opts)
     } else {
         // The walk runs in its own task, so that its listings are always driven to their
         // end and give their connections back to the pool, even while every copy slot is
@@ -356,61 +492,11 @@ async fn tree_down(
     };
     let files = AtomicU64::new(0);
     let bytes = AtomicU64::new(0);
-    let copy_opts = CopyOptions::new();
-    let via = args.via;
-    let (remote, local, root, copy_opts, files_ref, bytes_ref) =
-        (&*remote, &*local, &root, &copy_opts, &files, &bytes);
-    entries
-        // Sequential: a folder is created before any file in it is handed on (the walk
-        // yields a folder before its contents).
-        .and_then(|entry| async move {
-            let rel = entry
-                .path
-                .strip_prefix(root)
-                .unwrap_or_else(|| entry.path.clone());
-            match entry.kind {
-                EntryKind::Dir => {
-                    local.create_dir_all(&rel).await?;
-                    Ok(None)
-                }
-                EntryKind::File => Ok(Some((entry, rel))),
-                _ => Ok(None),
-            }
-        })
-        .try_filter_map(|x| async move { Ok(x) })
-        .map_ok(|(entry, rel)| async move {
-            let n = match via {
-                Via::Entry => {
-                    remote
-                        .copy_entry_to(&entry, local, &rel, copy_opts)
-                        .await?
-                        .bytes
-                }
-                Via::Copy => {
-                    remote
-                        .copy_to(&entry.path, local, &rel, copy_opts)
-                        .await?
-                        .bytes
-                }
-                Via::Read => {
-                    let data = remote.read(&entry.path, 0).await?;
-                    let mut w = WriteOptions::new();
-                    if let Some(size) = entry.size {
-                        w = w.expected_len(size);
-                    }
-                    if let Some(m) = entry.modified {
-                        w = w.modified(m.time);
-                    }
-                    local.write(&rel, data, &w).await?.bytes
-                }
-            };
-            files_ref.fetch_add(1, Ordering::Relaxed);
-            bytes_ref.fetch_add(n, Ordering::Relaxed);
-            Ok::<(), Error>(())
-        })
-        .try_buffer_unordered(concurrency)
-        .try_collect::<()>()
-        .await?;
+    if args.inline_copies {
+        copy_inline(remote, local, root, entries, args, (&files, &bytes)).await?;
+    } else {
+        copy_tasks(remote, local.into(), root, entries, args, (&files, &bytes)).await?;
+    }
     Ok(Moved {
         files: files.into_inner(),
         bytes: bytes.into_inner(),
