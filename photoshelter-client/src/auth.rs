@@ -4,6 +4,10 @@
 //! logs in (and enters the organisation), and every call waiting on the lock then reuses
 //! that token. A call that gets `401 SessionRequiredErr` asks for a renewal naming the
 //! session generation it used; only the first such request for a generation logs in again.
+//! A login the service refuses is not tried again by the calls that were waiting for it:
+//! they all get its refusal (repeated failed logins can lock an account).
+
+use std::sync::atomic::Ordering;
 
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
@@ -11,7 +15,7 @@ use serde::Deserialize;
 
 use crate::client::Inner;
 use crate::decode::{decode_v3, one_or_many, opt_bool};
-use crate::error::{Error, Result};
+use crate::error::{ApiError, Error, Result};
 use crate::id::OrganizationId;
 use crate::models::Organization;
 use crate::transport::Call;
@@ -45,6 +49,8 @@ pub(crate) struct SessionState {
     active: Option<AuthSnapshot>,
     generation: u64,
     organizations: Vec<Organization>,
+    /// How the last login was refused, when the service refused it.
+    refused: Option<Box<ApiError>>,
 }
 
 #[derive(Deserialize)]
@@ -67,11 +73,18 @@ fn sensitive(value: &str, what: &'static str) -> Result<HeaderValue> {
 impl Inner {
     /// The current session, logging in first if there is none.
     pub(crate) async fn session_auth(&self) -> Result<AuthSnapshot> {
+        let logins_before = self.logins.load(Ordering::Acquire);
         // Why a tokio Mutex held across the login call: concurrent first calls must wait for
         // one login rather than each logging in (and each using up a server-side session).
         let mut state = self.session.lock().await;
         if let Some(active) = &state.active {
             return Ok(active.clone());
+        }
+        // A login that ran while this call waited was refused: share its answer.
+        if self.logins.load(Ordering::Acquire) != logins_before
+            && let Some(refused) = &state.refused
+        {
+            return Err(Error::Api(refused.clone()));
         }
         // Boxed: logging in sends calls, which may need a session: the futures recurse.
         Box::pin(self.establish(&mut state)).await
@@ -96,6 +109,17 @@ impl Inner {
     }
 
     async fn establish(&self, state: &mut SessionState) -> Result<AuthSnapshot> {
+        let result = self.log_in(state).await;
+        state.refused = match &result {
+            Err(Error::Api(api)) => Some(api.clone()),
+            _ => None,
+        };
+        // Counted when done: a call that began waiting before this point shares the answer.
+        self.logins.fetch_add(1, Ordering::AcqRel);
+        result
+    }
+
+    async fn log_in(&self, state: &mut SessionState) -> Result<AuthSnapshot> {
         let generation = state.generation + 1;
         let header = match &self.credentials {
             Credentials::Bearer(token) => AuthHeader::Bearer(sensitive(

@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::AtomicI64;
+use std::sync::atomic::{AtomicI64, AtomicU64};
 use std::time::Duration;
 
 use reqwest::header::HeaderValue;
@@ -397,6 +397,7 @@ impl ClientBuilder {
                 retry: c.retry,
                 permits: Arc::new(Semaphore::new(c.max_in_flight)),
                 session: Mutex::new(SessionState::default()),
+                logins: AtomicU64::new(0),
                 clock_skew: AtomicI64::new(0),
                 account_tz: tokio::sync::OnceCell::new(),
             }),

@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::AtomicI64;
+use std::sync::atomic::{AtomicI64, AtomicU64};
 use std::time::Duration;
 
 use reqwest::header::HeaderValue;
@@ -51,6 +51,8 @@ pub(crate) struct Inner {
     pub(crate) retry: RetryPolicy,
     pub(crate) permits: Arc<Semaphore>,
     pub(crate) session: Mutex<SessionState>,
+    /// Logins finished so far (changed only under `session`; read before waiting for it).
+    pub(crate) logins: AtomicU64,
     /// Server clock minus local clock, in seconds (from `Date` headers).
     pub(crate) clock_skew: AtomicI64,
     /// The account time zone, looked up once when an upload needs it.

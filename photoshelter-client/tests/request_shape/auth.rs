@@ -235,6 +235,36 @@ async fn wrong_password_is_an_auth_error_and_not_retried() {
 }
 
 #[tokio::test]
+async fn concurrent_first_calls_share_one_refused_login() {
+    let server = MockServer::start().await;
+    Mock::given(path(v3("mem/authenticate")))
+        .respond_with(
+            status_json(401, fx!("error_authentication.json"))
+                .set_delay(Duration::from_millis(200)),
+        )
+        .expect(2)
+        .mount(&server)
+        .await;
+    catch_all(
+        &server,
+        "one login for the eight calls, one for the later call",
+    )
+    .await;
+
+    let client = client(&server);
+    let calls = (0..8).map(|_| {
+        let client = client.clone();
+        tokio::spawn(async move { client.galleries().get(&g1()).await })
+    });
+    for call in futures::future::join_all(calls).await {
+        let err = call.unwrap().unwrap_err();
+        assert_eq!((err.kind(), err.status()), (ErrorKind::Auth, Some(401)));
+    }
+    // A later call tries again (the password may have been fixed on the account).
+    assert!(client.galleries().get(&g1()).await.is_err());
+}
+
+#[tokio::test]
 async fn logout_ends_the_session_and_the_next_call_logs_in_again() {
     let server = MockServer::start().await;
     mount_login(&server, 2).await;
