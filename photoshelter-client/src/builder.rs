@@ -38,6 +38,8 @@ use crate::id::OrganizationId;
 #[derive(Default, Clone)]
 pub struct ClientBuilder {
     config: ClientConfig,
+    /// Settings read from the environment that were not usable, reported by `build()`.
+    env_problems: Vec<(&'static str, String)>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -60,7 +62,10 @@ impl ClientBuilder {
     /// # Ok::<(), photoshelter_client::Error>(())
     /// ```
     pub fn from_config(config: ClientConfig) -> Self {
-        Self { config }
+        Self {
+            config,
+            env_problems: Vec::new(),
+        }
     }
 
     /// The API host (default `https://www.photoshelter.com`); `/psapi/v3/…` is appended.
@@ -229,14 +234,21 @@ impl ClientBuilder {
 
     /// Fills unset fields from the environment: `PHOTOSHELTER_BASE_URL`,
     /// `PHOTOSHELTER_API_KEY`, `PHOTOSHELTER_EMAIL` + `PHOTOSHELTER_PASSWORD`,
-    /// `PHOTOSHELTER_ACCESS_TOKEN`, `PHOTOSHELTER_ORG_ID`.
+    /// `PHOTOSHELTER_ACCESS_TOKEN`, `PHOTOSHELTER_ORG_ID`. A malformed organisation id is
+    /// reported by [`build`](Self::build), never ignored (the calls would otherwise run
+    /// outside the organisation).
     ///
     /// ```
     /// let builder = photoshelter_client::Client::builder().from_env();
     /// # let _ = builder;
     /// ```
-    pub fn from_env(mut self) -> Self {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    pub fn from_env(self) -> Self {
+        self.from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// [`from_env`](Self::from_env) with the variables looked up by `lookup`.
+    fn from_lookup(mut self, lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let var = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         if let Some(url) = var("PHOTOSHELTER_BASE_URL") {
             self.config.base_url = url;
         }
@@ -250,8 +262,15 @@ impl ClientBuilder {
                 self.config.access_token = var("PHOTOSHELTER_ACCESS_TOKEN").map(SecretString::from);
             }
         }
-        if self.config.organization_id.is_none() {
-            self.config.organization_id = var("PHOTOSHELTER_ORG_ID").and_then(|v| v.parse().ok());
+        if self.config.organization_id.is_none()
+            && let Some(org) = var("PHOTOSHELTER_ORG_ID")
+        {
+            match org.trim().parse() {
+                Ok(id) => self.config.organization_id = Some(id),
+                Err(e) => self
+                    .env_problems
+                    .push(("PHOTOSHELTER_ORG_ID", e.to_string())),
+            }
         }
         self
     }
@@ -260,7 +279,7 @@ impl ClientBuilder {
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) naming the setting.
     pub fn build(self) -> Result<Client> {
         let c = self.config;
-        let mut problems: Vec<(&'static str, String)> = Vec::new();
+        let mut problems = self.env_problems;
 
         let base = match url::Url::parse(&c.base_url) {
             Ok(url) if !matches!(url.scheme(), "http" | "https") => {
@@ -422,6 +441,32 @@ mod tests {
         for field in ["base_url", "api_key", "credentials", "max_in_flight"] {
             assert!(text.contains(field), "{text}");
         }
+    }
+
+    #[test]
+    fn a_malformed_organisation_in_the_environment_is_reported() {
+        let env = |value: &'static str| {
+            move |name: &str| match name {
+                "PHOTOSHELTER_API_KEY" => Some("K3y.abc_123".to_owned()),
+                "PHOTOSHELTER_ACCESS_TOKEN" => Some("token".to_owned()),
+                "PHOTOSHELTER_ORG_ID" => Some(value.to_owned()),
+                _ => None,
+            }
+        };
+        let err = Client::builder()
+            .from_lookup(env("O0000-not-an-id"))
+            .build()
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("PHOTOSHELTER_ORG_ID"), "{err}");
+        let client = Client::builder()
+            .from_lookup(env("O0000abcdefghijk"))
+            .build()
+            .unwrap();
+        assert_eq!(
+            client.organization().map(|o| o.as_str()),
+            Some("O0000abcdefghijk")
+        );
     }
 
     #[test]
