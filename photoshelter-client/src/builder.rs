@@ -243,11 +243,11 @@ impl ClientBuilder {
     /// # let _ = builder;
     /// ```
     pub fn from_env(self) -> Self {
-        self.from_lookup(|name| std::env::var(name).ok())
+        self.with_env_lookup(|name| std::env::var(name).ok())
     }
 
     /// [`from_env`](Self::from_env) with the variables looked up by `lookup`.
-    fn from_lookup(mut self, lookup: impl Fn(&str) -> Option<String>) -> Self {
+    fn with_env_lookup(mut self, lookup: impl Fn(&str) -> Option<String>) -> Self {
         let var = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         if let Some(url) = var("PHOTOSHELTER_BASE_URL") {
             self.config.base_url = url;
@@ -454,13 +454,13 @@ mod tests {
             }
         };
         let err = Client::builder()
-            .from_lookup(env("O0000-not-an-id"))
+            .with_env_lookup(env("O0000-not-an-id"))
             .build()
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput);
         assert!(err.to_string().contains("PHOTOSHELTER_ORG_ID"), "{err}");
         let client = Client::builder()
-            .from_lookup(env("O0000abcdefghijk"))
+            .with_env_lookup(env("O0000abcdefghijk"))
             .build()
             .unwrap();
         assert_eq!(
