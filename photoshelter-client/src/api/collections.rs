@@ -2,10 +2,11 @@ use futures::Stream;
 use serde::Deserialize;
 use std::sync::Arc;
 
+use crate::api::create::CreateCollection;
 use crate::api::{fetch_v3, update_visibility};
 use crate::client::Client;
-use crate::decode::{decode_v3, one_or_many, tf};
-use crate::error::{Error, Result};
+use crate::decode::{decode_v3, one_or_many};
+use crate::error::Result;
 use crate::id::CollectionId;
 use crate::models::{Child, Collection, Gallery, Mode, Paging};
 use crate::paging::{self, DEFAULT_PER_PAGE, Page};
@@ -18,9 +19,9 @@ pub struct Collections {
 }
 
 #[derive(Deserialize)]
-struct CollectionData {
+pub(crate) struct CollectionData {
     #[serde(rename = "Collection")]
-    collection: Collection,
+    pub(crate) collection: Collection,
 }
 
 #[derive(Deserialize, Default)]
@@ -82,14 +83,7 @@ impl Collections {
     /// # let _ = events; Ok(()) }
     /// ```
     pub fn create(&self, name: impl Into<String>) -> CreateCollection {
-        CreateCollection {
-            client: self.client.clone(),
-            name: name.into(),
-            parent: None,
-            description: None,
-            listed: None,
-            mode: None,
-        }
+        CreateCollection::new(self.client.clone(), name.into())
     }
 
     /// Sets who may see a collection (`POST mem/collection/{id}/visibility/update`);
@@ -138,84 +132,4 @@ impl ListChildren {
     pub fn items(self) -> impl Stream<Item = Result<Child>> + Send + Unpin + 'static {
         paging::items(self.pages())
     }
-}
-
-/// Creates a collection; see [`Collections::create`].
-#[derive(Debug, Clone)]
-#[must_use = "call `.send()` to create the collection"]
-pub struct CreateCollection {
-    client: Client,
-    name: String,
-    parent: Option<CollectionId>,
-    description: Option<String>,
-    listed: Option<bool>,
-    mode: Option<Mode>,
-}
-
-impl CreateCollection {
-    /// The parent collection (default: the top of the tree).
-    pub fn parent(mut self, parent: &CollectionId) -> Self {
-        self.parent = Some(parent.clone());
-        self
-    }
-    /// A description.
-    pub fn description(mut self, text: impl Into<String>) -> Self {
-        self.description = Some(text.into());
-        self
-    }
-    /// Whether it is listed on the public website.
-    pub fn listed(mut self, yes: bool) -> Self {
-        self.listed = Some(yes);
-        self
-    }
-    /// Who may see it.
-    pub fn mode(mut self, mode: Mode) -> Self {
-        self.mode = Some(mode);
-        self
-    }
-
-    /// Creates it. Not repeated after an unknown outcome (it is not idempotent).
-    #[tracing::instrument(skip(self), fields(name = %self.name))]
-    pub async fn send(self) -> Result<Collection> {
-        if self.name.trim().is_empty() {
-            return Err(Error::invalid("name", "a collection needs a name"));
-        }
-        let form = insert_form(
-            self.name,
-            self.parent.filter(|p| !p.is_root()).map(|p| p.to_string()),
-            self.description,
-            self.listed,
-            self.mode,
-        );
-        let data: CollectionData = fetch_v3(
-            &self.client,
-            &Call::post_form("mem/collection/insert", form),
-        )
-        .await?;
-        Ok(data.collection)
-    }
-}
-
-/// The form of `mem/{collection|gallery}/insert`.
-pub(crate) fn insert_form(
-    name: String,
-    parent: Option<String>,
-    description: Option<String>,
-    listed: Option<bool>,
-    mode: Option<Mode>,
-) -> Vec<(&'static str, String)> {
-    let mut form = vec![("name", name)];
-    if let Some(p) = parent {
-        form.push(("parent", p));
-    }
-    if let Some(d) = description {
-        form.push(("description", d));
-    }
-    if let Some(l) = listed {
-        form.push(("f_list", tf(l).to_owned()));
-    }
-    if let Some(m) = mode {
-        form.push(("mode", m.as_str().to_owned()));
-    }
-    form
 }

@@ -3,11 +3,11 @@ use std::sync::Arc;
 use futures::Stream;
 use serde::Deserialize;
 
-use crate::api::collections::insert_form;
+use crate::api::create::CreateGallery;
 use crate::api::{fetch_v3, update_visibility};
 use crate::client::Client;
 use crate::decode::{decode_v3, one_or_many};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::id::{CollectionId, GalleryId};
 use crate::models::{Gallery, GalleryImage, Mode, Paging};
 use crate::paging::{self, DEFAULT_PER_PAGE, Page};
@@ -20,9 +20,9 @@ pub struct Galleries {
 }
 
 #[derive(Deserialize)]
-struct GalleryData {
+pub(crate) struct GalleryData {
     #[serde(rename = "Gallery")]
-    gallery: Gallery,
+    pub(crate) gallery: Gallery,
 }
 
 #[derive(Deserialize)]
@@ -109,14 +109,7 @@ impl Galleries {
     /// # let _ = gallery; Ok(()) }
     /// ```
     pub fn create(&self, name: impl Into<String>) -> CreateGallery {
-        CreateGallery {
-            client: self.client.clone(),
-            name: name.into(),
-            parent: None,
-            description: None,
-            listed: None,
-            mode: None,
-        }
+        CreateGallery::new(self.client.clone(), name.into())
     }
 
     /// Sets who may see a gallery (`POST mem/gallery/{id}/visibility/update`); returns the
@@ -244,58 +237,5 @@ impl GalleryImages {
     /// The images one by one.
     pub fn items(self) -> impl Stream<Item = Result<GalleryImage>> + Send + Unpin + 'static {
         paging::items(self.pages())
-    }
-}
-
-/// Creates a gallery; see [`Galleries::create`].
-#[derive(Debug, Clone)]
-#[must_use = "call `.send()` to create the gallery"]
-pub struct CreateGallery {
-    client: Client,
-    name: String,
-    parent: Option<CollectionId>,
-    description: Option<String>,
-    listed: Option<bool>,
-    mode: Option<Mode>,
-}
-
-impl CreateGallery {
-    /// The parent collection (default: the top of the tree).
-    pub fn parent(mut self, parent: &CollectionId) -> Self {
-        self.parent = Some(parent.clone());
-        self
-    }
-    /// A description.
-    pub fn description(mut self, text: impl Into<String>) -> Self {
-        self.description = Some(text.into());
-        self
-    }
-    /// Whether it is listed on the public website.
-    pub fn listed(mut self, yes: bool) -> Self {
-        self.listed = Some(yes);
-        self
-    }
-    /// Who may see it.
-    pub fn mode(mut self, mode: Mode) -> Self {
-        self.mode = Some(mode);
-        self
-    }
-
-    /// Creates it. Not repeated after an unknown outcome (it is not idempotent).
-    #[tracing::instrument(skip(self), fields(name = %self.name))]
-    pub async fn send(self) -> Result<Gallery> {
-        if self.name.trim().is_empty() {
-            return Err(Error::invalid("name", "a gallery needs a name"));
-        }
-        let form = insert_form(
-            self.name,
-            self.parent.filter(|p| !p.is_root()).map(|p| p.to_string()),
-            self.description,
-            self.listed,
-            self.mode,
-        );
-        let data: GalleryData =
-            fetch_v3(&self.client, &Call::post_form("mem/gallery/insert", form)).await?;
-        Ok(data.gallery)
     }
 }

@@ -1,11 +1,13 @@
 //! Resource handlers (`client.galleries()`, …) and their owned request builders.
 
 mod collections;
+mod create;
 mod galleries;
 mod images;
 
-pub use collections::{Collections, CreateCollection, ListChildren};
-pub use galleries::{CreateGallery, Galleries, GalleryImages, ListGalleries};
+pub use collections::{Collections, ListChildren};
+pub use create::{CreateCollection, CreateGallery};
+pub use galleries::{Galleries, GalleryImages, ListGalleries};
 pub use images::{Images, LinkRequest, SearchImages};
 
 use serde::Deserialize;

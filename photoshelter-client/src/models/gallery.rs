@@ -77,113 +77,78 @@ impl<'de> Deserialize<'de> for Mode {
     }
 }
 
-/// A gallery: a folder of images.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[non_exhaustive]
-pub struct Gallery {
-    /// The gallery id.
-    #[serde(rename = "gallery_id")]
-    pub id: GalleryId,
-    /// Its name.
-    #[serde(
-        default,
-        deserialize_with = "opt_string",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub name: Option<String>,
-    /// Its description.
-    #[serde(
-        default,
-        deserialize_with = "opt_string",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub description: Option<String>,
-    /// Whether it is listed on the public website (`f_list`).
-    #[serde(
-        rename = "f_list",
-        default,
-        deserialize_with = "opt_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub listed: Option<bool>,
-    /// Its own visibility.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mode: Option<Mode>,
-    /// Its visibility after inheritance from parents.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub effective_mode: Option<Mode>,
-    /// Creation time, `YYYY-MM-DD HH:MM:SS` in the account time zone.
-    #[serde(
-        default,
-        deserialize_with = "opt_string",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub created_at: Option<String>,
-    /// Last change, `YYYY-MM-DD HH:MM:SS` in the account time zone.
-    #[serde(
-        default,
-        deserialize_with = "opt_string",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub modified_at: Option<String>,
-    /// Other fields of the record.
-    #[serde(flatten)]
-    pub extra: Extra,
+/// A gallery or a collection record: the same fields under its own id.
+macro_rules! container_record {
+    ($(#[$doc:meta])* $name:ident, $id:ty, $id_key:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+        #[non_exhaustive]
+        pub struct $name {
+            #[doc = concat!("The id (`", $id_key, "`).")]
+            #[serde(rename = $id_key)]
+            pub id: $id,
+            /// Its name.
+            #[serde(
+                default,
+                deserialize_with = "opt_string",
+                skip_serializing_if = "Option::is_none"
+            )]
+            pub name: Option<String>,
+            /// Its description.
+            #[serde(
+                default,
+                deserialize_with = "opt_string",
+                skip_serializing_if = "Option::is_none"
+            )]
+            pub description: Option<String>,
+            /// Whether it is listed on the public website (`f_list`).
+            #[serde(
+                rename = "f_list",
+                default,
+                deserialize_with = "opt_bool",
+                skip_serializing_if = "Option::is_none"
+            )]
+            pub listed: Option<bool>,
+            /// Its own visibility.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub mode: Option<Mode>,
+            /// Its visibility after inheritance from parents.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub effective_mode: Option<Mode>,
+            /// Creation time, `YYYY-MM-DD HH:MM:SS` in the account time zone.
+            #[serde(
+                default,
+                deserialize_with = "opt_string",
+                skip_serializing_if = "Option::is_none"
+            )]
+            pub created_at: Option<String>,
+            /// Last change, `YYYY-MM-DD HH:MM:SS` in the account time zone.
+            #[serde(
+                default,
+                deserialize_with = "opt_string",
+                skip_serializing_if = "Option::is_none"
+            )]
+            pub modified_at: Option<String>,
+            /// Other fields of the record.
+            #[serde(flatten)]
+            pub extra: Extra,
+        }
+    };
 }
 
-/// A collection: a folder of galleries and collections.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[non_exhaustive]
-pub struct Collection {
-    /// The collection id.
-    #[serde(rename = "collection_id")]
-    pub id: CollectionId,
-    /// Its name.
-    #[serde(
-        default,
-        deserialize_with = "opt_string",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub name: Option<String>,
-    /// Its description.
-    #[serde(
-        default,
-        deserialize_with = "opt_string",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub description: Option<String>,
-    /// Whether it is listed on the public website (`f_list`).
-    #[serde(
-        rename = "f_list",
-        default,
-        deserialize_with = "opt_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub listed: Option<bool>,
-    /// Its own visibility.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mode: Option<Mode>,
-    /// Its visibility after inheritance from parents.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub effective_mode: Option<Mode>,
-    /// Creation time, `YYYY-MM-DD HH:MM:SS` in the account time zone.
-    #[serde(
-        default,
-        deserialize_with = "opt_string",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub created_at: Option<String>,
-    /// Last change, `YYYY-MM-DD HH:MM:SS` in the account time zone.
-    #[serde(
-        default,
-        deserialize_with = "opt_string",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub modified_at: Option<String>,
-    /// Other fields of the record.
-    #[serde(flatten)]
-    pub extra: Extra,
-}
+container_record!(
+    /// A gallery: a folder of images.
+    Gallery,
+    GalleryId,
+    "gallery_id"
+);
+
+container_record!(
+    /// A collection: a folder of galleries and collections.
+    Collection,
+    CollectionId,
+    "collection_id"
+);
 
 /// One child of a collection.
 #[derive(Debug, Clone, PartialEq)]
