@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use serde_json::{Value, json};
 
 use super::records::{self, Extend, Fields, LinkParams};
-use super::{ApiResult, Paging, Params, check_id, ok};
+use super::{ApiResult, Paging, Params, check_id, ok, ok_page};
 use crate::ids::Kind;
 use crate::library::{Ctx, Library};
 use crate::state::{AppState, SessionCtx};
@@ -94,11 +94,11 @@ pub(crate) async fn children(
             g_out.push(v)
         }
     }
-    let mut data = json!({"Children": {"Collection": c_out, "Gallery": g_out}});
-    if let Some(pg) = more {
-        data["Paging"] = pg;
-    }
-    Ok(ok(data))
+    Ok(ok_page(
+        "Children",
+        json!({"Collection": c_out, "Gallery": g_out}),
+        more,
+    ))
 }
 
 /// `GET mem/gallery/{id}`.
@@ -141,11 +141,7 @@ pub(crate) async fn gallery_query(
         .iter()
         .map(|g| fields.apply(records::gallery(&lib, g)))
         .collect();
-    let mut data = json!({"Gallery": list});
-    if let Some(pg) = more {
-        data["Paging"] = pg;
-    }
-    Ok(ok(data))
+    Ok(ok_page("Gallery", Value::from(list), more))
 }
 
 /// `GET mem/gallery/{id}/images` with `extend` for `Image`, `Iptc` and `ImageLink`.
@@ -188,9 +184,5 @@ pub(crate) async fn gallery_images(
         }
         list.push(row);
     }
-    let mut data = json!({"GalleryImage": list});
-    if let Some(pg) = more {
-        data["Paging"] = pg;
-    }
-    Ok(ok(data))
+    Ok(ok_page("GalleryImage", Value::from(list), more))
 }

@@ -44,38 +44,41 @@ fn new_container(p: &Params) -> ApiResult<NewContainer> {
     })
 }
 
-/// `POST mem/collection/insert`: `name`, `parent`, `description`, `f_list`, `mode`.
+/// `POST mem/{collection|gallery}/insert` (`kind`): `name`, `parent`, `description`,
+/// `f_list`, `mode`.
+fn insert(state: &AppState, s: &SessionCtx, kind: Kind, p: &Params) -> ApiResult {
+    let new = new_container(p)?;
+    let c = ctx(s);
+    let data = {
+        let mut lib = state.lib_mut();
+        if kind == Kind::Collection {
+            let id = lib.insert_collection(&c, new)?.id.clone();
+            json!({"Collection": records::collection(&lib, lib.collection(&c, &id)?)})
+        } else {
+            let id = lib.insert_gallery(&c, new)?.id.clone();
+            json!({"Gallery": records::gallery(&lib, lib.gallery(&c, &id)?)})
+        }
+    };
+    state.changed();
+    Ok(ok(data))
+}
+
+/// `POST mem/collection/insert`.
 pub(crate) async fn collection_insert(
     State(state): State<AppState>,
     Extension(s): Extension<SessionCtx>,
     FormParams(p): FormParams,
 ) -> ApiResult {
-    let new = new_container(&p)?;
-    let rec = {
-        let mut lib = state.lib_mut();
-        let id = lib.insert_collection(&ctx(&s), new)?.id.clone();
-        let c = lib.collection(&ctx(&s), &id)?;
-        records::collection(&lib, c)
-    };
-    state.changed();
-    Ok(ok(json!({"Collection": rec})))
+    insert(&state, &s, Kind::Collection, &p)
 }
 
-/// `POST mem/gallery/insert`: `name`, `parent`, `description`, `f_list`, `mode`.
+/// `POST mem/gallery/insert`.
 pub(crate) async fn gallery_insert(
     State(state): State<AppState>,
     Extension(s): Extension<SessionCtx>,
     FormParams(p): FormParams,
 ) -> ApiResult {
-    let new = new_container(&p)?;
-    let rec = {
-        let mut lib = state.lib_mut();
-        let id = lib.insert_gallery(&ctx(&s), new)?.id.clone();
-        let g = lib.gallery(&ctx(&s), &id)?;
-        records::gallery(&lib, g)
-    };
-    state.changed();
-    Ok(ok(json!({"Gallery": rec})))
+    insert(&state, &s, Kind::Gallery, &p)
 }
 
 fn visibility(state: &AppState, s: &SessionCtx, kind: Kind, id: &str, p: &Params) -> ApiResult {

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::browse::ctx;
 use super::records::{self, Extend, Fields, LinkParams};
-use super::{ApiError, ApiResult, Paging, Params, check_id, ok};
+use super::{ApiError, ApiResult, Paging, Params, check_id, ok, ok_page};
 use crate::ids::Kind;
 use crate::state::{AppState, SessionCtx};
 
@@ -144,9 +144,5 @@ pub(crate) async fn search(
             )
         })
         .collect();
-    let mut data = json!({"Results": list});
-    if let Some(pg) = more {
-        data["Paging"] = pg;
-    }
-    Ok(ok(data))
+    Ok(ok_page("Results", Value::from(list), more))
 }

@@ -187,6 +187,15 @@ pub(crate) fn ok(data: Value) -> Response {
     Json(json!({"status": "ok", "data": data})).into_response()
 }
 
+/// `{"status":"ok","data":{"<key>":[…],"Paging"?:…}}`: one page of a list.
+pub(crate) fn ok_page(key: &str, list: Value, paging: Option<Value>) -> Response {
+    let mut data = json!({ key: list });
+    if let Some(pg) = paging {
+        data["Paging"] = pg;
+    }
+    ok(data)
+}
+
 /// 400 unless `id` is a well-formed id of `kind`.
 pub(crate) fn check_id(id: &str, kind: Kind) -> ApiResult<()> {
     if ids::is_valid(id, kind) {

@@ -7,43 +7,46 @@ use super::{
 use crate::ids::{self, Kind};
 
 impl Library {
-    fn check_sibling_name(
+    /// Checks a new collection or gallery (`kind`): its name, its parent, and that no
+    /// sibling of the same kind has its name. Returns the organisation it belongs to.
+    fn check_new(
         &self,
-        what: &'static str,
+        kind: Kind,
+        ctx: &Ctx,
         new: &NewContainer,
-        org: &Option<String>,
-    ) -> Result<(), LibError> {
-        let parent = new.parent.as_deref();
-        let clash = if what == "collection" {
-            self.collections
-                .values()
-                .any(|c| c.parent.as_deref() == parent && &c.org == org && c.name == new.name)
-        } else {
-            self.galleries
-                .values()
-                .any(|g| g.parent.as_deref() == parent && &g.org == org && g.name == new.name)
-        };
-        if clash {
-            return Err(LibError::Conflict {
-                what,
-                name: new.name.clone(),
-                parent: parent.unwrap_or("root").to_owned(),
-            });
-        }
-        Ok(())
-    }
-
-    fn validate_name(name: &str) -> Result<(), LibError> {
-        if name.trim().is_empty()
-            || name.chars().count() > 255
-            || name.chars().any(char::is_control)
+    ) -> Result<Option<String>, LibError> {
+        if new.name.trim().is_empty()
+            || new.name.chars().count() > 255
+            || new.name.chars().any(char::is_control)
         {
             return Err(LibError::Invalid {
                 field: "name",
                 message: "must be 1 to 255 characters, without control characters".into(),
             });
         }
-        Ok(())
+        let parent = new.parent.as_deref();
+        let org = self.library_of(ctx, parent)?;
+        let same = |p: &Option<String>, o: &Option<String>, name: &str| {
+            p.as_deref() == parent && o == &org && name == new.name
+        };
+        let clash = match kind {
+            Kind::Collection => self
+                .collections
+                .values()
+                .any(|c| same(&c.parent, &c.org, &c.name)),
+            _ => self
+                .galleries
+                .values()
+                .any(|g| same(&g.parent, &g.org, &g.name)),
+        };
+        if clash {
+            return Err(LibError::Conflict {
+                what: kind.noun(),
+                name: new.name.clone(),
+                parent: parent.unwrap_or("root").to_owned(),
+            });
+        }
+        Ok(org)
     }
 
     pub(crate) fn insert_collection(
@@ -51,12 +54,8 @@ impl Library {
         ctx: &Ctx,
         new: NewContainer,
     ) -> Result<&Collection, LibError> {
-        Self::validate_name(&new.name)?;
-        let org = self.library_of(ctx, new.parent.as_deref())?;
-        self.check_sibling_name("collection", &new, &org)?;
-        let id = ids::new_id(Kind::Collection);
-        let ts = now();
-        let seq = self.seq();
+        let org = self.check_new(Kind::Collection, ctx, &new)?;
+        let (id, ts, seq) = (ids::new_id(Kind::Collection), now(), self.seq());
         let c = Collection {
             id: id.clone(),
             name: new.name,
@@ -77,12 +76,8 @@ impl Library {
         ctx: &Ctx,
         new: NewContainer,
     ) -> Result<&Gallery, LibError> {
-        Self::validate_name(&new.name)?;
-        let org = self.library_of(ctx, new.parent.as_deref())?;
-        self.check_sibling_name("gallery", &new, &org)?;
-        let id = ids::new_id(Kind::Gallery);
-        let ts = now();
-        let seq = self.seq();
+        let org = self.check_new(Kind::Gallery, ctx, &new)?;
+        let (id, ts, seq) = (ids::new_id(Kind::Gallery), now(), self.seq());
         let g = Gallery {
             id: id.clone(),
             name: new.name,

@@ -173,6 +173,19 @@ pub(crate) fn not_found(kind: Kind, id: &str) -> LibError {
     }
 }
 
+/// An object by id, when it exists and the caller's context may see it.
+fn lookup<'a, T>(
+    objects: &'a HashMap<String, T>,
+    kind: Kind,
+    ctx: &Ctx,
+    id: &str,
+    owner: impl Fn(&T) -> &Option<String>,
+) -> Result<&'a T, LibError> {
+    let object = objects.get(id).ok_or_else(|| not_found(kind, id))?;
+    ctx.allows(id, owner(object))?;
+    Ok(object)
+}
+
 impl Library {
     pub(crate) fn seq(&mut self) -> u64 {
         self.next_seq += 1;
@@ -180,30 +193,15 @@ impl Library {
     }
 
     pub(crate) fn collection(&self, ctx: &Ctx, id: &str) -> Result<&Collection, LibError> {
-        let c = self
-            .collections
-            .get(id)
-            .ok_or_else(|| not_found(Kind::Collection, id))?;
-        ctx.allows(id, &c.org)?;
-        Ok(c)
+        lookup(&self.collections, Kind::Collection, ctx, id, |c| &c.org)
     }
 
     pub(crate) fn gallery(&self, ctx: &Ctx, id: &str) -> Result<&Gallery, LibError> {
-        let g = self
-            .galleries
-            .get(id)
-            .ok_or_else(|| not_found(Kind::Gallery, id))?;
-        ctx.allows(id, &g.org)?;
-        Ok(g)
+        lookup(&self.galleries, Kind::Gallery, ctx, id, |g| &g.org)
     }
 
     pub(crate) fn image(&self, ctx: &Ctx, id: &str) -> Result<&Image, LibError> {
-        let i = self
-            .images
-            .get(id)
-            .ok_or_else(|| not_found(Kind::Image, id))?;
-        ctx.allows(id, &i.org)?;
-        Ok(i)
+        lookup(&self.images, Kind::Image, ctx, id, |i| &i.org)
     }
 
     /// The organisation whose library `parent` (a collection id, `None` = top level) is in.
