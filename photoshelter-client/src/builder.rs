@@ -11,9 +11,10 @@ use tokio::sync::{Mutex, Semaphore};
 
 use crate::auth::{Credentials, SessionState};
 use crate::client::{Client, Inner};
-use crate::config::{ClientConfig, RetryPolicy};
+use crate::config::ClientConfig;
 use crate::error::{Error, Result};
 use crate::id::OrganizationId;
+use crate::retry::RetryPolicy;
 
 /// Builds a [`Client`]. Setters consume and return the builder; [`build`](Self::build)
 /// checks everything and names every bad setting.

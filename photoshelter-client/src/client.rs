@@ -11,12 +11,13 @@ use tokio::sync::{Mutex, Semaphore};
 use crate::api::{Collections, Galleries, Images};
 use crate::auth::{Credentials, SessionState};
 use crate::builder::ClientBuilder;
-use crate::config::{ClientConfig, RetryPolicy};
+use crate::config::ClientConfig;
 use crate::decode::decode_v3;
 use crate::error::Result;
 use crate::id::OrganizationId;
 use crate::models::{Organization, Session};
 use crate::provisional::Provisional;
+use crate::retry::RetryPolicy;
 use crate::transport::Call;
 
 /// A PhotoShelter API client.

@@ -1,131 +1,16 @@
-//! Client configuration as data ([`ClientConfig`], serde) and the [`RetryPolicy`].
+//! Client configuration as data ([`ClientConfig`], serde).
 
 use std::fmt;
 use std::time::Duration;
 
-use backon::{BackoffBuilder, ExponentialBuilder};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use crate::id::OrganizationId;
+use crate::retry::RetryPolicy;
 
 /// The default API host.
 pub const DEFAULT_BASE_URL: &str = "https://www.photoshelter.com";
-
-/// How failed calls are retried: jittered exponential backoff, bounded by a number of
-/// attempts and a total time. A `Retry-After` from the server replaces the computed delay.
-///
-/// Which failures are retried does not depend on the policy: rate limits (429) and 503
-/// always; 500/502/504 and network failures for idempotent calls; for uploads and other
-/// non-idempotent calls only failures that provably did not reach the server (connect
-/// errors), or, for uploads, after checking that the image did not arrive.
-///
-/// ```
-/// use std::time::Duration;
-/// use photoshelter_client::RetryPolicy;
-///
-/// let policy = RetryPolicy::default()
-///     .max_attempts(6)
-///     .min_delay(Duration::from_millis(100))
-///     .max_delay(Duration::from_secs(10))
-///     .max_elapsed(Duration::from_secs(60));
-/// assert_eq!(policy.attempts(), 6);
-/// assert_eq!(RetryPolicy::none().attempts(), 1);
-/// ```
-#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-#[non_exhaustive]
-pub struct RetryPolicy {
-    /// Total attempts per call, the first included (1 = no retry).
-    pub max_attempts: u32,
-    /// The first backoff delay.
-    #[serde(with = "humantime_serde_compat")]
-    pub min_delay: Duration,
-    /// The largest backoff delay (a `Retry-After` may be longer, within `max_elapsed`).
-    #[serde(with = "humantime_serde_compat")]
-    pub max_delay: Duration,
-    /// No retry starts later than this after the first attempt began.
-    #[serde(with = "humantime_serde_compat")]
-    pub max_elapsed: Duration,
-    /// Whether delays are randomised (recommended when many clients retry together).
-    pub jitter: bool,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            max_attempts: 5,
-            min_delay: Duration::from_millis(250),
-            max_delay: Duration::from_secs(20),
-            max_elapsed: Duration::from_secs(120),
-            jitter: true,
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// A policy that never retries.
-    pub fn none() -> Self {
-        Self {
-            max_attempts: 1,
-            ..Self::default()
-        }
-    }
-    /// Sets the total number of attempts (at least 1).
-    pub fn max_attempts(mut self, n: u32) -> Self {
-        self.max_attempts = n.max(1);
-        self
-    }
-    /// Sets the first backoff delay.
-    pub fn min_delay(mut self, d: Duration) -> Self {
-        self.min_delay = d;
-        self
-    }
-    /// Sets the largest backoff delay.
-    pub fn max_delay(mut self, d: Duration) -> Self {
-        self.max_delay = d;
-        self
-    }
-    /// Sets the total time budget for retries.
-    pub fn max_elapsed(mut self, d: Duration) -> Self {
-        self.max_elapsed = d;
-        self
-    }
-    /// Turns jitter on or off.
-    pub fn jitter(mut self, on: bool) -> Self {
-        self.jitter = on;
-        self
-    }
-    /// The total number of attempts.
-    pub fn attempts(&self) -> u32 {
-        self.max_attempts.max(1)
-    }
-
-    /// The backoff schedule (delays between attempts), from backon.
-    pub(crate) fn backoff(&self) -> impl Iterator<Item = Duration> + Send + use<> {
-        let mut builder = ExponentialBuilder::default()
-            .with_min_delay(self.min_delay)
-            .with_max_delay(self.max_delay.max(self.min_delay))
-            .with_max_times(self.attempts().saturating_sub(1) as usize)
-            .with_factor(2.0);
-        if self.jitter {
-            builder = builder.with_jitter();
-        }
-        builder.build()
-    }
-}
-
-impl fmt::Debug for RetryPolicy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RetryPolicy")
-            .field("max_attempts", &self.max_attempts)
-            .field("min_delay", &self.min_delay)
-            .field("max_delay", &self.max_delay)
-            .field("max_elapsed", &self.max_elapsed)
-            .field("jitter", &self.jitter)
-            .finish()
-    }
-}
 
 /// Everything a [`Client`](crate::Client) is built from, as plain data that can be loaded
 /// from TOML/JSON (durations as `"30s"`, `"2m"`). Secrets are [`SecretString`]s and never
@@ -229,7 +114,7 @@ impl fmt::Debug for ClientConfig {
 }
 
 /// Durations as humantime strings (`"1m 30s"`); plain numbers are read as seconds.
-mod humantime_serde_compat {
+pub(crate) mod humantime_serde_compat {
     use std::time::Duration;
 
     use serde::{Deserialize, Deserializer, Serializer};
@@ -252,15 +137,15 @@ mod humantime_serde_compat {
         }
     }
 
-    pub(super) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&humantime::format_duration(*d).to_string())
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         from_raw(Raw::deserialize(d)?)
     }
 
-    pub(super) mod option {
+    pub(crate) mod option {
         use super::*;
 
         pub(crate) fn serialize<S: Serializer>(
@@ -284,18 +169,6 @@ mod humantime_serde_compat {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_is_bounded_by_attempts() {
-        let p = RetryPolicy::default()
-            .max_attempts(4)
-            .jitter(false)
-            .min_delay(Duration::from_millis(10));
-        // backon computes in f32: compare whole milliseconds, rounded.
-        let delays: Vec<u128> = p.backoff().map(|d| (d.as_micros() + 500) / 1000).collect();
-        assert_eq!(delays, [10, 20, 40]);
-        assert_eq!(RetryPolicy::none().backoff().count(), 0);
-    }
 
     #[test]
     fn config_durations_parse_and_null_disables() {

@@ -18,7 +18,8 @@ use tokio::sync::OwnedSemaphorePermit;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::id::ImageId;
-use crate::transport::{Call, Reply, RetrySchedule};
+use crate::retry::RetrySchedule;
+use crate::transport::{Call, Reply};
 
 /// A download; see [`Images::download`](crate::api::Images::download).
 #[derive(Debug, Clone)]

@@ -69,6 +69,7 @@ mod id;
 pub mod models;
 mod paging;
 pub mod provisional;
+mod retry;
 mod transport;
 mod upload;
 
@@ -78,7 +79,7 @@ pub use api::{
 };
 pub use builder::ClientBuilder;
 pub use client::Client;
-pub use config::{ClientConfig, DEFAULT_BASE_URL, RetryPolicy};
+pub use config::{ClientConfig, DEFAULT_BASE_URL};
 pub use download::{Download, DownloadRequest};
 pub use error::{ApiError, Error, ErrorKind, Result};
 pub use id::{CollectionId, GalleryId, ImageId, OrganizationId, UserId};
@@ -88,4 +89,5 @@ pub use models::{
 };
 pub use paging::Page;
 pub use provisional::{Provisional, UpdateGallery};
+pub use retry::RetryPolicy;
 pub use upload::{UploadRequest, UploadSource};

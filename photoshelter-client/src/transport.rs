@@ -5,18 +5,15 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use reqwest::header::{
-    AUTHORIZATION, DATE, HeaderMap, HeaderName, HeaderValue, LOCATION, RETRY_AFTER,
-};
+use reqwest::header::{AUTHORIZATION, DATE, HeaderMap, HeaderName, HeaderValue, LOCATION};
 use reqwest::{Method, Response};
 use tokio::sync::OwnedSemaphorePermit;
-use tokio::time::Instant;
 
 use crate::auth::{AuthHeader, AuthSnapshot};
 use crate::client::Inner;
-use crate::config::RetryPolicy;
 use crate::decode::error_details;
 use crate::error::{ApiError, Error, Result};
+use crate::retry::{RetrySchedule, may_retry, parse_retry_after};
 
 /// Which API generation a call goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,79 +121,6 @@ impl Reply {
         drop(permit);
         (status, body)
     }
-}
-
-/// The retry budget of one call: the backon schedule plus the total-time bound.
-pub(crate) struct RetrySchedule {
-    delays: Box<dyn Iterator<Item = Duration> + Send>,
-    started: Instant,
-    max_elapsed: Duration,
-    pub(crate) attempt: u32,
-}
-
-impl RetrySchedule {
-    pub(crate) fn new(policy: &RetryPolicy) -> Self {
-        Self {
-            delays: Box::new(policy.backoff()),
-            started: Instant::now(),
-            max_elapsed: policy.max_elapsed,
-            attempt: 1,
-        }
-    }
-
-    /// The delay before the next attempt, or `None` when the budget is spent. A server's
-    /// `Retry-After` replaces the computed delay.
-    pub(crate) fn next_delay(&mut self, err: &Error) -> Option<Duration> {
-        let computed = self.delays.next()?;
-        let delay = err.retry_after().unwrap_or(computed);
-        if self.started.elapsed() + delay > self.max_elapsed {
-            return None;
-        }
-        self.attempt += 1;
-        Some(delay)
-    }
-}
-
-/// Whether `err` may be retried for a call of this idempotency.
-///
-/// 429 and 503 say the server did not act. A connect error says the request never left.
-/// Anything else (500/502/504, a reset or timeout after sending) leaves the outcome
-/// unknown, so only idempotent calls repeat it.
-pub(crate) fn may_retry(idempotent: bool, err: &Error) -> bool {
-    match err {
-        Error::Api(api) => match api.status {
-            429 | 503 => true,
-            500 | 502 | 504 => idempotent,
-            _ => false,
-        },
-        Error::Transport { source, .. } => {
-            source.is_connect() || (idempotent && !source.is_builder() && !source.is_redirect())
-        }
-        _ => false,
-    }
-}
-
-/// True when the request may have been acted on although no reply arrived: a transport
-/// failure after connecting, or a gateway error.
-pub(crate) fn outcome_unknown(err: &Error) -> bool {
-    match err {
-        Error::Api(api) => matches!(api.status, 502 | 504),
-        Error::Transport { source, .. } => !source.is_connect() && !source.is_builder(),
-        _ => false,
-    }
-}
-
-/// Parses `Retry-After`: delta-seconds or an HTTP date.
-pub(crate) fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let raw = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = raw.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = httpdate::parse_http_date(raw).ok()?;
-    Some(
-        at.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
 }
 
 /// The largest server clock skew believed (one day).
@@ -412,28 +336,4 @@ async fn api_error(endpoint: &str, mut response: Response) -> Error {
         message,
         retry_after,
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retry_after_seconds_and_date() {
-        let mut h = HeaderMap::new();
-        h.insert(RETRY_AFTER, HeaderValue::from_static("7"));
-        assert_eq!(parse_retry_after(&h), Some(Duration::from_secs(7)));
-        let later = SystemTime::now() + Duration::from_secs(30);
-        h.insert(
-            RETRY_AFTER,
-            HeaderValue::from_str(&httpdate::fmt_http_date(later)).unwrap(),
-        );
-        let d = parse_retry_after(&h).unwrap();
-        assert!(
-            d > Duration::from_secs(25) && d <= Duration::from_secs(30),
-            "{d:?}"
-        );
-        h.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
-        assert_eq!(parse_retry_after(&h), None);
-    }
 }

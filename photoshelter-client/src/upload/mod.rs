@@ -29,7 +29,8 @@ use crate::decode::{decode_v3, tf};
 use crate::error::{Error, Result};
 use crate::id::{CollectionId, GalleryId};
 use crate::models::Image;
-use crate::transport::{AttemptBody, Call, RetrySchedule, Version, may_retry, outcome_unknown};
+use crate::retry::{RetrySchedule, may_retry, outcome_unknown};
+use crate::transport::{AttemptBody, Call, Version};
 use source::ByteStream;
 
 /// The `Image` fields the unknown-outcome lookup reads.
