@@ -5,13 +5,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64};
 use std::time::Duration;
 
-use reqwest::header::HeaderValue;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use tokio::sync::{Mutex, Semaphore};
 
-use crate::auth::{Credentials, SessionState};
+use crate::auth::SessionState;
 use crate::client::{Client, Inner};
-use crate::config::ClientConfig;
+use crate::config::{ClientConfig, Problem};
 use crate::error::{Error, Result};
 use crate::id::OrganizationId;
 use crate::retry::RetryPolicy;
@@ -40,7 +39,7 @@ use crate::retry::RetryPolicy;
 pub struct ClientBuilder {
     config: ClientConfig,
     /// Settings read from the environment that were not usable, reported by `build()`.
-    env_problems: Vec<(&'static str, String)>,
+    env_problems: Vec<Problem>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -55,11 +54,9 @@ impl ClientBuilder {
     /// A builder starting from configuration data.
     ///
     /// ```
-    /// # use std::time::Duration;
-    /// # use photoshelter_client::{Client, ClientBuilder, RetryPolicy};
+    /// # use photoshelter_client::{Client, ClientBuilder};
     /// let config: photoshelter_client::ClientConfig = serde_json::from_str(r#"{"api_key":"K3y.abc_123","access_token":"t"}"#).unwrap();
     /// let client = ClientBuilder::from_config(config).max_in_flight(2).build()?;
-    /// # let _ = client;
     /// # Ok::<(), photoshelter_client::Error>(())
     /// ```
     pub fn from_config(config: ClientConfig) -> Self {
@@ -72,11 +69,9 @@ impl ClientBuilder {
     /// The API host (default `https://www.photoshelter.com`); `/psapi/v3/…` is appended.
     ///
     /// ```
-    /// # use std::time::Duration;
-    /// # use photoshelter_client::{Client, ClientBuilder, RetryPolicy};
+    /// # use photoshelter_client::Client;
     /// let client = Client::builder().base_url("http://127.0.0.1:8080").api_key("K3y.abc_123").access_token("t").build()?;
     /// assert_eq!(client.base_url(), "http://127.0.0.1:8080");
-    /// # let _ = client;
     /// # Ok::<(), photoshelter_client::Error>(())
     /// ```
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
@@ -86,10 +81,8 @@ impl ClientBuilder {
     /// The API key, sent as `X-PS-Api-Key` on every call.
     ///
     /// ```
-    /// # use std::time::Duration;
-    /// # use photoshelter_client::{Client, ClientBuilder, RetryPolicy};
+    /// # use photoshelter_client::Client;
     /// let client = Client::builder().api_key("K3y.abc_123").access_token("t").build()?;
-    /// # let _ = client;
     /// # Ok::<(), photoshelter_client::Error>(())
     /// ```
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
@@ -99,10 +92,8 @@ impl ClientBuilder {
     /// Log in with e-mail and password (`mem/authenticate`, token mode).
     ///
     /// ```
-    /// # use std::time::Duration;
-    /// # use photoshelter_client::{Client, ClientBuilder, RetryPolicy};
+    /// # use photoshelter_client::Client;
     /// let client = Client::builder().api_key("K3y.abc_123").credentials("me@example.com", "hunter2").build()?;
-    /// # let _ = client;
     /// # Ok::<(), photoshelter_client::Error>(())
     /// ```
     pub fn credentials(mut self, email: impl Into<String>, password: impl Into<String>) -> Self {
@@ -113,10 +104,8 @@ impl ClientBuilder {
     /// Use an OAuth access token (`Authorization: Bearer`) instead of a login.
     ///
     /// ```
-    /// # use std::time::Duration;
-    /// # use photoshelter_client::{Client, ClientBuilder, RetryPolicy};
+    /// # use photoshelter_client::Client;
     /// let client = Client::builder().api_key("K3y.abc_123").access_token("oauth-token").build()?;
-    /// # let _ = client;
     /// # Ok::<(), photoshelter_client::Error>(())
     /// ```
     pub fn access_token(mut self, token: impl Into<String>) -> Self {
@@ -126,12 +115,10 @@ impl ClientBuilder {
     /// Act for this organisation (entered right after login).
     ///
     /// ```
-    /// # use std::time::Duration;
-    /// # use photoshelter_client::{Client, ClientBuilder, RetryPolicy};
+    /// # use photoshelter_client::Client;
     /// let org = "O0000abcdefghijk".parse()?;
     /// let client = Client::builder().api_key("K3y.abc_123").access_token("t").organization(org).build()?;
     /// assert!(client.organization().is_some());
-    /// # let _ = client;
     /// # Ok::<(), photoshelter_client::Error>(())
     /// ```
     pub fn organization(mut self, id: OrganizationId) -> Self {
@@ -142,9 +129,8 @@ impl ClientBuilder {
     ///
     /// ```
     /// # use std::time::Duration;
-    /// # use photoshelter_client::{Client, ClientBuilder, RetryPolicy};
+    /// # use photoshelter_client::Client;
     /// let client = Client::builder().api_key("k").access_token("t").connect_timeout(Duration::from_secs(5)).build()?;
-    /// # let _ = client;
     /// # Ok::<(), photoshelter_client::Error>(())
     /// ```
     pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
@@ -155,10 +141,8 @@ impl ClientBuilder {
     /// [`read_timeout`](Self::read_timeout) instead (`None`: no limit).
     ///
     /// ```
-    /// # use std::time::Duration;
-    /// # use photoshelter_client::{Client, ClientBuilder, RetryPolicy};
+    /// # use photoshelter_client::Client;
     /// let client = Client::builder().api_key("k").access_token("t").request_timeout(None).build()?;
-    /// # let _ = client;
     /// # Ok::<(), photoshelter_client::Error>(())
     /// ```
     pub fn request_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
@@ -169,9 +153,8 @@ impl ClientBuilder {
     ///
     /// ```
     /// # use std::time::Duration;
-    /// # use photoshelter_client::{Client, ClientBuilder, RetryPolicy};
+    /// # use photoshelter_client::Client;
     /// let client = Client::builder().api_key("k").access_token("t").read_timeout(Duration::from_secs(300)).build()?;
-    /// # let _ = client;
     /// # Ok::<(), photoshelter_client::Error>(())
     /// ```
     pub fn read_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
@@ -182,9 +165,8 @@ impl ClientBuilder {
     ///
     /// ```
     /// # use std::time::Duration;
-    /// # use photoshelter_client::{Client, ClientBuilder, RetryPolicy};
+    /// # use photoshelter_client::Client;
     /// let client = Client::builder().api_key("k").access_token("t").pool_idle_timeout(Duration::from_secs(30)).build()?;
-    /// # let _ = client;
     /// # Ok::<(), photoshelter_client::Error>(())
     /// ```
     pub fn pool_idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
@@ -194,10 +176,8 @@ impl ClientBuilder {
     /// The `User-Agent` header.
     ///
     /// ```
-    /// # use std::time::Duration;
-    /// # use photoshelter_client::{Client, ClientBuilder, RetryPolicy};
+    /// # use photoshelter_client::Client;
     /// let client = Client::builder().api_key("k").access_token("t").user_agent("my-sync/1.0").build()?;
-    /// # let _ = client;
     /// # Ok::<(), photoshelter_client::Error>(())
     /// ```
     pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
@@ -208,11 +188,9 @@ impl ClientBuilder {
     /// A download holds its slot until its stream ends or is dropped.
     ///
     /// ```
-    /// # use std::time::Duration;
-    /// # use photoshelter_client::{Client, ClientBuilder, RetryPolicy};
+    /// # use photoshelter_client::Client;
     /// let client = Client::builder().api_key("k").access_token("t").max_in_flight(16).build()?;
     /// assert!(Client::builder().api_key("k").access_token("t").max_in_flight(0).build().is_err());
-    /// # let _ = client;
     /// # Ok::<(), photoshelter_client::Error>(())
     /// ```
     pub fn max_in_flight(mut self, n: usize) -> Self {
@@ -222,10 +200,8 @@ impl ClientBuilder {
     /// How failed calls are retried.
     ///
     /// ```
-    /// # use std::time::Duration;
-    /// # use photoshelter_client::{Client, ClientBuilder, RetryPolicy};
+    /// # use photoshelter_client::{Client, RetryPolicy};
     /// let client = Client::builder().api_key("k").access_token("t").retry(RetryPolicy::none()).build()?;
-    /// # let _ = client;
     /// # Ok::<(), photoshelter_client::Error>(())
     /// ```
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
@@ -280,91 +256,11 @@ impl ClientBuilder {
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) naming the setting.
     pub fn build(self) -> Result<Client> {
         let c = self.config;
-        let mut problems = self.env_problems;
+        let mut problems: Vec<Problem> = self.env_problems;
 
-        let base = match url::Url::parse(&c.base_url) {
-            Ok(url) if !matches!(url.scheme(), "http" | "https") => {
-                problems.push((
-                    "base_url",
-                    format!("scheme `{}` is not http or https", url.scheme()),
-                ));
-                None
-            }
-            Ok(url) if !url.username().is_empty() || url.password().is_some() => {
-                problems.push((
-                    "base_url",
-                    "must not carry a user or password; use api_key and credentials".into(),
-                ));
-                None
-            }
-            Ok(url) if url.query().is_some() || url.fragment().is_some() => {
-                problems.push(("base_url", "must not have a query or fragment".into()));
-                None
-            }
-            Ok(url) => Some(url.as_str().trim_end_matches('/').to_owned()),
-            Err(e) => {
-                problems.push(("base_url", format!("`{}` is not a URL: {e}", c.base_url)));
-                None
-            }
-        };
-
-        let api_key = match &c.api_key {
-            None => {
-                problems.push(("api_key", "is required".into()));
-                None
-            }
-            Some(key) if key.expose_secret().trim().is_empty() => {
-                problems.push(("api_key", "is empty".into()));
-                None
-            }
-            Some(key) => match HeaderValue::from_str(key.expose_secret().trim()) {
-                Ok(mut v) => {
-                    v.set_sensitive(true);
-                    Some(v)
-                }
-                Err(_) => {
-                    problems.push((
-                        "api_key",
-                        "contains characters not allowed in an HTTP header".into(),
-                    ));
-                    None
-                }
-            },
-        };
-
-        let credentials = match (&c.email, &c.password, &c.access_token) {
-            (Some(_), Some(_), Some(_)) => {
-                problems.push((
-                    "access_token",
-                    "give either email and password or an access token, not both".into(),
-                ));
-                None
-            }
-            (Some(email), Some(password), None) if !email.trim().is_empty() => {
-                Some(Credentials::Password {
-                    email: email.trim().to_owned(),
-                    password: password.clone(),
-                })
-            }
-            (None, None, Some(token)) if !token.expose_secret().trim().is_empty() => {
-                Some(Credentials::Bearer(token.clone()))
-            }
-            (Some(_), None, _) => {
-                problems.push(("password", "is required with email".into()));
-                None
-            }
-            (None, Some(_), _) => {
-                problems.push(("email", "is required with password".into()));
-                None
-            }
-            _ => {
-                problems.push((
-                    "credentials",
-                    "give email and password, or an access token".into(),
-                ));
-                None
-            }
-        };
+        let base = noted(&mut problems, c.checked_base_url());
+        let api_key = noted(&mut problems, c.checked_api_key());
+        let credentials = noted(&mut problems, c.checked_credentials());
 
         if c.max_in_flight == 0 {
             problems.push(("max_in_flight", "must be at least 1".into()));
@@ -423,6 +319,11 @@ impl ClientBuilder {
             }),
         })
     }
+}
+
+/// The value, or `None` with its problem noted.
+fn noted<T>(problems: &mut Vec<Problem>, checked: std::result::Result<T, Problem>) -> Option<T> {
+    checked.map_err(|problem| problems.push(problem)).ok()
 }
 
 #[cfg(test)]

@@ -3,9 +3,11 @@
 use std::fmt;
 use std::time::Duration;
 
-use secrecy::SecretString;
+use reqwest::header::HeaderValue;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
+use crate::auth::Credentials;
 use crate::id::OrganizationId;
 use crate::retry::RetryPolicy;
 
@@ -110,6 +112,68 @@ impl fmt::Debug for ClientConfig {
             .field("max_in_flight", &self.max_in_flight)
             .field("retry", &self.retry)
             .finish()
+    }
+}
+
+/// A setting that cannot be used: its name and why.
+pub(crate) type Problem = (&'static str, String);
+
+impl ClientConfig {
+    /// The base URL without a trailing slash: http(s), no user, query or fragment.
+    pub(crate) fn checked_base_url(&self) -> Result<String, Problem> {
+        let bad = |why: String| Err(("base_url", why));
+        match url::Url::parse(&self.base_url) {
+            Ok(url) if !matches!(url.scheme(), "http" | "https") => {
+                bad(format!("scheme `{}` is not http or https", url.scheme()))
+            }
+            Ok(url) if !url.username().is_empty() || url.password().is_some() => {
+                bad("must not carry a user or password; use api_key and credentials".into())
+            }
+            Ok(url) if url.query().is_some() || url.fragment().is_some() => {
+                bad("must not have a query or fragment".into())
+            }
+            Ok(url) => Ok(url.as_str().trim_end_matches('/').to_owned()),
+            Err(e) => bad(format!("`{}` is not a URL: {e}", self.base_url)),
+        }
+    }
+
+    /// The API key as a header value marked sensitive (it prints as `Sensitive`).
+    pub(crate) fn checked_api_key(&self) -> Result<HeaderValue, Problem> {
+        let bad = |why: &str| Err(("api_key", why.to_owned()));
+        match &self.api_key {
+            None => bad("is required"),
+            Some(key) if key.expose_secret().trim().is_empty() => bad("is empty"),
+            Some(key) => match HeaderValue::from_str(key.expose_secret().trim()) {
+                Ok(mut v) => {
+                    v.set_sensitive(true);
+                    Ok(v)
+                }
+                Err(_) => bad("contains characters not allowed in an HTTP header"),
+            },
+        }
+    }
+
+    /// E-mail and password, or an access token: exactly one of the two.
+    pub(crate) fn checked_credentials(&self) -> Result<Credentials, Problem> {
+        let bad = |field: &'static str, why: &str| Err((field, why.to_owned()));
+        match (&self.email, &self.password, &self.access_token) {
+            (Some(_), Some(_), Some(_)) => bad(
+                "access_token",
+                "give either email and password or an access token, not both",
+            ),
+            (Some(email), Some(password), None) if !email.trim().is_empty() => {
+                Ok(Credentials::Password {
+                    email: email.trim().to_owned(),
+                    password: password.clone(),
+                })
+            }
+            (None, None, Some(token)) if !token.expose_secret().trim().is_empty() => {
+                Ok(Credentials::Bearer(token.clone()))
+            }
+            (Some(_), None, _) => bad("password", "is required with email"),
+            (None, Some(_), _) => bad("email", "is required with password"),
+            _ => bad("credentials", "give email and password, or an access token"),
+        }
     }
 }
 
