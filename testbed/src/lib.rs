@@ -3,10 +3,11 @@
 //! Two layers:
 //!
 //! * **In-process servers** that need no root and no system package: [`FtpServer`]
-//!   (libunftp over a temporary directory, plain FTP or explicit FTPS with a certificate
-//!   signed by a freshly generated CA) and [`SftpServer`] (russh + russh-sftp over a temporary
-//!   directory, with its own host key, password and public-key logins). Each listens on an
-//!   ephemeral port, starts in milliseconds and stops when dropped.
+//!   (libunftp over a temporary directory: plain FTP, explicit FTPS, or implicit FTPS through
+//!   a TLS front, with a certificate signed by a freshly generated CA) and [`SftpServer`]
+//!   (russh + russh-sftp over a temporary directory, with its own host key, password and
+//!   public-key logins). Each listens on an ephemeral port, starts in milliseconds and stops
+//!   when dropped.
 //! * **System daemons** (pure-ftpd and OpenSSH `sshd`) started by `scripts/testbed start` and
 //!   discovered through environment variables by [`Daemons::from_env`], [`daemon_ftp`] and
 //!   [`daemon_sftp`]. When they are not running, those functions print one
@@ -41,7 +42,7 @@ mod sftp;
 mod tls;
 
 pub use daemons::{DaemonFtp, DaemonSftp, Daemons, daemon_ftp, daemon_sftp};
-pub use ftp::FtpServer;
+pub use ftp::{FtpServer, TlsHandshakes};
 pub use sftp::SftpServer;
 
 /// Result type of this crate: any error, boxed.

@@ -1,6 +1,7 @@
 //! Test certificates: a throw-away CA and a `CA:FALSE` server leaf it signs.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType,
@@ -74,6 +75,25 @@ fn name(common_name: &str) -> DistinguishedName {
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CommonName, common_name);
     dn
+}
+
+/// A rustls server configuration presenting the leaf of `files`, TLS 1.2 and 1.3, that lets
+/// clients resume sessions both ways: a session cache (stateful, TLS 1.2 session ids and
+/// TLS 1.3 tickets naming a cached session) and a ticketer (stateless tickets). FTPS data
+/// connections resume the control connection's session this way.
+pub(crate) fn server_config(files: &TlsFiles) -> Result<Arc<rustls::ServerConfig>> {
+    use rustls::pki_types::pem::PemObject as _;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let chain = CertificateDer::pem_file_iter(&files.cert_path)?.collect::<Result<Vec<_>, _>>()?;
+    let key = PrivateKeyDer::from_pem_file(&files.key_path)?;
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)?;
+    config.session_storage = rustls::server::ServerSessionMemoryCache::new(1024);
+    config.ticketer = rustls::crypto::aws_lc_rs::Ticketer::new()?;
+    Ok(Arc::new(config))
 }
 
 /// Writes a file readable by its owner only.

@@ -5,6 +5,8 @@
 // One test binary; its parts live in `servers/`.
 #[path = "servers/ftp.rs"]
 mod ftp;
+#[path = "servers/ftps_implicit.rs"]
+mod ftps_implicit;
 #[path = "servers/openssh.rs"]
 mod openssh;
 #[path = "servers/sftp.rs"]

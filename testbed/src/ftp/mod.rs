@@ -1,5 +1,6 @@
 //! In-process FTP / FTPS server: libunftp + unftp-sbe-fs over a temporary directory.
 
+mod implicit;
 mod storage;
 
 use std::fmt;
@@ -18,6 +19,8 @@ use unftp_core::auth::{AuthenticationError, Authenticator, Credentials, Principa
 
 use crate::tls::{self, TLS_SERVER_NAME, TlsFiles};
 use crate::{FTP_PASSIVE_PORTS, Result};
+use implicit::Front;
+pub use implicit::TlsHandshakes;
 use storage::ServedFs;
 
 /// The user name of every in-process server.
@@ -34,8 +37,9 @@ type ListenResult = std::result::Result<(), libunftp::ServerError>;
 /// It listens on an ephemeral port, accepts one user ([`user`](Self::user) /
 /// [`password`](Self::password), the password generated per server), speaks MLSD, MLST,
 /// MDTM, SIZE and REST, and hands out passive ports from [`FTP_PASSIVE_PORTS`]. With
-/// [`start_ftps`](Self::start_ftps) it also offers explicit FTPS (`AUTH TLS`) with a
-/// certificate signed by a CA generated for this server only.
+/// [`start_ftps`](Self::start_ftps) it also offers explicit FTPS (`AUTH TLS`), and with
+/// [`start_ftps_implicit`](Self::start_ftps_implicit) it speaks implicit FTPS (TLS from the
+/// first byte), each with a certificate signed by a CA generated for this server only.
 ///
 /// Dropping the server closes its listener, ends open sessions and removes the directory.
 ///
@@ -56,6 +60,8 @@ pub struct FtpServer {
     password: String,
     root: PathBuf,
     tls: Option<TlsFiles>,
+    /// The implicit FTPS front; `addr` is then its address, not libunftp's.
+    front: Option<Front>,
     shutdown: Option<oneshot::Sender<()>>,
     /// Kept for its `Drop`: removes the served directory and the certificate files.
     _dir: TempDir,
@@ -67,30 +73,59 @@ impl FtpServer {
     /// # Errors
     /// When the temporary directory cannot be created or no port could be bound.
     pub async fn start() -> Result<Self> {
-        Self::launch(false).await
+        Self::launch(Security::Plain).await
     }
 
     /// Starts a server that offers explicit FTPS (`AUTH TLS`, `PBSZ`, `PROT P`) next to plain
     /// FTP, with TLS 1.2 and 1.3. Its certificate is issued for `localhost` and `127.0.0.1`
     /// by a fresh CA whose PEM is [`ca_cert_pem`](Self::ca_cert_pem).
     ///
-    /// libunftp has no implicit FTPS (TLS from the first byte, port 990 style); use the
-    /// pure-ftpd daemon or another server for that.
+    /// For implicit FTPS see [`start_ftps_implicit`](Self::start_ftps_implicit).
     ///
     /// # Errors
     /// When the certificate cannot be generated or written, or no port could be bound.
     pub async fn start_ftps() -> Result<Self> {
-        Self::launch(true).await
+        Self::launch(Security::Explicit).await
     }
 
-    async fn launch(ftps: bool) -> Result<Self> {
+    /// Starts a server that speaks implicit FTPS: TLS from the first byte on the control
+    /// connection (port 990 style, URL `ftps+implicit://alice@127.0.0.1:PORT/`) and on every
+    /// passive data connection, with the same kind of certificate as
+    /// [`start_ftps`](Self::start_ftps).
+    ///
+    /// libunftp has no implicit mode, so a TLS front in this process terminates TLS and
+    /// relays to a plain libunftp server: it answers `PBSZ` and `PROT` itself (data is
+    /// protected by default; `PROT C` turns that off), refuses `AUTH` and active mode
+    /// (`PORT`, `EPRT`), and moves each passive data connection to a port of its own. Data
+    /// connections can resume the control connection's TLS session (session cache and
+    /// tickets); [`data_tls_handshakes`](Self::data_tls_handshakes) tells whether they did.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> testbed::Result<()> {
+    /// let server = testbed::FtpServer::start_ftps_implicit().await?;
+    /// assert_eq!(server.url(), format!("ftps+implicit://alice@{}/", server.addr()));
+    /// assert!(server.ca_cert_path().is_some());
+    /// assert_eq!(server.data_tls_handshakes().map(|h| h.full + h.resumed), Some(0));
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// When the certificate cannot be generated or loaded, or no port could be bound.
+    pub async fn start_ftps_implicit() -> Result<Self> {
+        Self::launch(Security::Implicit).await
+    }
+
+    async fn launch(security: Security) -> Result<Self> {
         let dir = tempfile::Builder::new().prefix("testbed-ftp-").tempdir()?;
         let root = dir.path().join("root");
         std::fs::create_dir(&root)?;
-        let tls = if ftps {
-            Some(tls::generate(&dir.path().join("tls"))?)
-        } else {
-            None
+        let tls = match security {
+            Security::Plain => None,
+            Security::Explicit | Security::Implicit => {
+                Some(tls::generate(&dir.path().join("tls"))?)
+            }
         };
         let password = crate::secret::random_password();
         // A greeting unique to this server tells it apart from anything else that might
@@ -121,7 +156,7 @@ impl FtpServer {
                 let _ = shutdown_rx.await;
                 Shutdown::new().grace_period(SHUTDOWN_GRACE)
             });
-            if let Some(tls) = &tls {
+            if let (Security::Explicit, Some(tls)) = (security, &tls) {
                 builder = builder
                     .ftps(tls.cert_path.clone(), tls.key_path.clone())
                     .ftps_tls_flags(
@@ -135,12 +170,20 @@ impl FtpServer {
             let task = tokio::spawn(server.listen(addr.to_string()));
             match confirm_listening(addr, greeting, &task).await {
                 Ok(()) => {
-                    tracing::debug!(%addr, ftps, "in-process FTP server listening");
+                    let front = match (security, &tls) {
+                        (Security::Implicit, Some(files)) => {
+                            Some(Front::start(addr, tls::server_config(files)?).await?)
+                        }
+                        _ => None,
+                    };
+                    let addr = front.as_ref().map_or(addr, Front::addr);
+                    tracing::debug!(%addr, ?security, "in-process FTP server listening");
                     return Ok(Self {
                         addr,
                         password,
                         root,
                         tls,
+                        front,
                         shutdown: Some(shutdown_tx),
                         _dir: dir,
                     });
@@ -158,14 +201,20 @@ impl FtpServer {
         .into())
     }
 
-    /// `ftp://alice@127.0.0.1:PORT/`, or `ftps://…` for a server started with
-    /// [`start_ftps`](Self::start_ftps). The password is not part of the URL.
+    /// `ftp://alice@127.0.0.1:PORT/`, `ftps://…` for a server started with
+    /// [`start_ftps`](Self::start_ftps), `ftps+implicit://…` for one started with
+    /// [`start_ftps_implicit`](Self::start_ftps_implicit). The password is not part of the URL.
     pub fn url(&self) -> String {
-        let scheme = if self.tls.is_some() { "ftps" } else { "ftp" };
+        let scheme = match (&self.front, &self.tls) {
+            (Some(_), _) => "ftps+implicit",
+            (None, Some(_)) => "ftps",
+            (None, None) => "ftp",
+        };
         format!("{scheme}://{USER}@{}/", self.addr)
     }
 
-    /// The control connection address (`127.0.0.1:PORT`).
+    /// The control connection address (`127.0.0.1:PORT`); for implicit FTPS, the port that
+    /// speaks TLS from the first byte.
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
@@ -206,6 +255,23 @@ impl FtpServer {
     pub fn tls_server_name(&self) -> &str {
         TLS_SERVER_NAME
     }
+
+    /// How many TLS handshakes on data connections were full and how many resumed an
+    /// earlier session, so far (implicit FTPS servers only: the front sees them).
+    pub fn data_tls_handshakes(&self) -> Option<TlsHandshakes> {
+        self.front.as_ref().map(Front::handshakes)
+    }
+}
+
+/// What the control port speaks.
+#[derive(Debug, Clone, Copy)]
+enum Security {
+    /// Plain FTP only.
+    Plain,
+    /// Plain FTP with `AUTH TLS` offered (libunftp's own FTPS).
+    Explicit,
+    /// TLS from the first byte (the front in [`implicit`]).
+    Implicit,
 }
 
 impl fmt::Debug for FtpServer {
