@@ -91,3 +91,8 @@ pub use paging::Page;
 pub use provisional::{Provisional, UpdateGallery};
 pub use retry::RetryPolicy;
 pub use upload::{UploadRequest, UploadSource};
+
+// The README's Rust snippets are compiled as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -50,3 +50,8 @@ pub use emulator::{Emulator, ImageInfo};
 pub use error::{Error, ErrorKind, Result};
 pub use faults::{FaultKind, FaultRule, FaultStatus, Faults};
 pub use log::RequestRecord;
+
+// The README's Rust snippets are compiled as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
