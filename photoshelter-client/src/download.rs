@@ -48,7 +48,9 @@ impl DownloadRequest {
     }
 
     /// Whether a connection that breaks mid-body is resumed from where it stopped, within
-    /// the client's retry policy (default true).
+    /// the client's retry policy (default true). The policy bounds failures in a row: once
+    /// bytes flow again its budget starts afresh, so a long download is resumed however long
+    /// it has been running.
     pub fn resume(mut self, yes: bool) -> Self {
         self.resume = yes;
         self
@@ -70,6 +72,7 @@ impl DownloadRequest {
             stream: None,
             permit: None,
             schedule,
+            progressed: false,
             resume: self.resume,
             done: false,
         };
@@ -176,7 +179,11 @@ struct Body {
     stream: Option<BoxStream<'static, reqwest::Result<Bytes>>>,
     /// The in-flight permit, held while the body is read.
     permit: Option<OwnedSemaphorePermit>,
+    /// The retry budget for failures in a row; a fresh one starts once bytes flow again,
+    /// so that a long download is resumed however long it has been running.
     schedule: RetrySchedule,
+    /// Whether bytes arrived since the last failure.
+    progressed: bool,
     resume: bool,
     done: bool,
 }
@@ -267,6 +274,7 @@ impl Body {
             let failure = match stream.next().await {
                 Some(Ok(chunk)) => {
                     self.pos += chunk.len() as u64;
+                    self.progressed |= !chunk.is_empty();
                     if let Some(end) = self.end
                         && self.pos > end
                     {
@@ -295,6 +303,9 @@ impl Body {
             self.permit = None;
             if !self.resume {
                 return Err(failure);
+            }
+            if std::mem::take(&mut self.progressed) {
+                self.schedule = RetrySchedule::new(&self.client.inner.retry);
             }
             let Some(delay) = self.schedule.next_delay(&failure) else {
                 return Err(failure);

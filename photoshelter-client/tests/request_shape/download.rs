@@ -1,6 +1,7 @@
 //! Downloads: streaming, offsets, servers that ignore `Range`, resumption.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use futures::TryStreamExt;
 use photoshelter_client::{Client, ErrorKind, ImageId};
@@ -179,4 +180,30 @@ async fn a_download_cut_halfway_resumes_with_range_and_if_range() {
         .unwrap();
     let err = dl.try_collect::<Vec<_>>().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Transport, "{err}");
+}
+
+#[tokio::test]
+async fn a_download_is_resumed_however_long_it_has_been_running() {
+    let original: Arc<Vec<u8>> = Arc::new((0..200_000u32).map(|i| (i % 251) as u8).collect());
+    let base = cutting_server(original.clone(), 70_000, Arc::default()).await;
+    let client = Client::builder()
+        .base_url(base)
+        .api_key(KEY)
+        .credentials(EMAIL, PASSWORD)
+        .retry(fast_retry(3).max_elapsed(Duration::from_millis(300)))
+        .build()
+        .unwrap();
+    let mut dl = client
+        .images()
+        .download(&I1.parse().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let mut bytes = dl.try_next().await.unwrap().unwrap().to_vec();
+    // A slow reader: the cut shows after the policy's whole time budget has passed.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    while let Some(chunk) = dl.try_next().await.unwrap() {
+        bytes.extend_from_slice(&chunk);
+    }
+    assert!(bytes == *original, "resumed bytes differ");
 }
