@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use futures::TryStreamExt;
 use photoshelter_client::UploadSource;
 use sha2::{Digest, Sha256};
@@ -126,4 +128,49 @@ async fn an_upload_to_a_collection_lands_in_it() {
         ),
         "{children:?}"
     );
+}
+
+#[tokio::test]
+async fn an_upload_is_streamed_not_gathered_first() {
+    let emu = emulator().await;
+    let client = client(&emu);
+    let g = gallery(&client, "Streamed").await;
+    // The second half is only handed over once the emulator has written part of the first
+    // to disk: a client that gathered the whole body before sending would wait forever.
+    let tmp = emu.data_dir().join("tmp");
+    let (first, second) = (data(1 << 20, 1), data(1 << 20, 2));
+    let expected = [first.clone(), second.clone()].concat();
+    let halves = futures::stream::unfold(0, move |step| {
+        let (tmp, first, second) = (tmp.clone(), first.clone(), second.clone());
+        async move {
+            match step {
+                0 => Some((Ok(bytes::Bytes::from(first)), 1)),
+                1 => {
+                    let arrived = tokio::time::timeout(Duration::from_secs(20), async {
+                        while !has_bytes(&tmp) {
+                            tokio::time::sleep(Duration::from_millis(10)).await;
+                        }
+                    });
+                    let next = match arrived.await {
+                        Ok(()) => Ok(bytes::Bytes::from(second)),
+                        Err(_) => Err(std::io::Error::other("the first half never arrived")),
+                    };
+                    Some((next, 2))
+                }
+                _ => None,
+            }
+        }
+    });
+    let source = UploadSource::stream("streamed.jpg", 2 << 20, halves).unwrap();
+    let image = client.images().upload(&g.id, source).send().await.unwrap();
+    assert_eq!(emu.image_bytes(image.id.as_str()).await.unwrap(), expected);
+}
+
+/// Whether a file in `dir` holds any bytes.
+fn has_bytes(dir: &std::path::Path) -> bool {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| e.metadata().is_ok_and(|m| m.len() > 0))
 }
