@@ -142,20 +142,20 @@ fn parse_signed_offset(s: &str) -> Option<i64> {
 impl Client {
     /// The upload window for an attempt that began at `since` (server clock).
     pub(crate) async fn upload_window(&self, since: SystemTime) -> UploadWindow {
-        let tz = self
+        // Kept once known; a failed look-up is not kept, so the next lookup asks again.
+        let tz = match self
             .inner
             .account_tz
-            .get_or_init(|| async {
-                match self.session().await {
-                    Ok(session) => session.tz,
-                    Err(err) => {
-                        tracing::debug!(error = %err, "account time zone unknown");
-                        None
-                    }
-                }
-            })
-            .await;
-        UploadWindow::new(since, tz.as_deref())
+            .get_or_try_init(|| async { self.session().await.map(|s| s.tz) })
+            .await
+        {
+            Ok(tz) => tz.as_deref(),
+            Err(err) => {
+                tracing::debug!(error = %err, "account time zone unknown for now");
+                None
+            }
+        };
+        UploadWindow::new(since, tz)
     }
 }
 

@@ -1,5 +1,6 @@
 //! Uploads: the multipart shape, and what happens when the outcome is unknown.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use photoshelter_client::{Client, ErrorKind, UploadSource};
@@ -290,4 +291,63 @@ async fn an_upload_refused_with_500_is_neither_repeated_nor_looked_for() {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Server);
+}
+
+#[tokio::test]
+async fn a_failed_time_zone_lookup_is_asked_again_next_time() {
+    let server = MockServer::start().await;
+    mount_login(&server, 1).await;
+    // The first session look-up fails; the next ones tell the account's zone.
+    authed("mem/user/session")
+        .respond_with(status_json(404, fx!("error_not_found.json")))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let session = serde_json::json!({"status": "ok", "data": {"Session": {
+        "user_id": "U0000user_me.001", "email": EMAIL, "tz": "America/New_York"
+    }}});
+    authed("mem/user/session")
+        .respond_with(ok_json(&session.to_string()))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    // Both uploads' first attempts end in 504; the third attempt overall is stored.
+    let attempts = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = attempts.clone();
+    authed("mem/image/upload")
+        .respond_with(move |_: &Request| {
+            match seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+                0 | 1 => status_json(504, ""),
+                _ => ok_json(fx!("upload.json")),
+            }
+        })
+        .mount(&server)
+        .await;
+    // The gallery holds a namesake uploaded an hour ago (New York time).
+    let an_hour_ago = chrono::Utc::now() - chrono::Duration::hours(1);
+    let old = an_hour_ago.with_timezone(&chrono_tz::America::New_York);
+    let listing = listing_with("quay.jpg", 10, &old.format("%Y-%m-%d %H:%M:%S").to_string());
+    authed(&format!("mem/gallery/{G1}/images"))
+        .respond_with(move |_: &Request| ok_json(&listing))
+        .mount(&server)
+        .await;
+    catch_all(&server, "uploads, session look-ups and gallery listings").await;
+
+    let client = retrying_client(&server, 3);
+    let upload = || {
+        client
+            .images()
+            .upload(
+                &g1(),
+                UploadSource::bytes("quay.jpg", vec![7u8; 10]).unwrap(),
+            )
+            .send()
+    };
+    // Zone unknown: the window widens to 12 hours and the namesake is taken.
+    assert_eq!(upload().await.unwrap().id.as_str(), I3);
+    // Zone known now: the hour-old namesake is not this upload, which is sent again.
+    let second = upload().await.unwrap();
+    assert_eq!(second.uploaded_at.as_deref(), Some("2026-03-04 12:00:00"));
+    assert_eq!(attempts.load(std::sync::atomic::Ordering::SeqCst), 3);
 }
