@@ -4,7 +4,9 @@
 //! When the outcome of an attempt is unknown (the connection broke after the body was sent,
 //! a timeout, a 502/504), the client first looks in the target for an image with the same
 //! file name and size uploaded since the attempt began, and returns it if there is one; only
-//! if there is none does it upload again. "Since the attempt began" is judged on the server's
+//! if there is none does it upload again. It looks even when the retry policy has nothing
+//! left (a long upload can spend its time budget in one attempt), so that an error always
+//! means the image is not there. "Since the attempt began" is judged on the server's
 //! clock (estimated from `Date` headers) in the account time zone (`Session.tz`: IANA names
 //! such as `America/New_York` with their daylight-saving rules, `UTC`, `Etc/GMT±N` and
 //! `±HH:MM`; for a zone name that is none of these the check widens to the last 12 hours,
@@ -150,12 +152,15 @@ impl UploadRequest {
             if !unknown && !may_retry(false, &err) {
                 return Err(err);
             }
-            let Some(delay) = schedule.next_delay(&err) else {
-                return Err(err);
-            };
+            let delay = schedule.next_delay(&err);
             tracing::debug!(error = %err, ?delay, unknown, "upload attempt failed");
+            if !unknown && delay.is_none() {
+                return Err(err);
+            }
             // Waiting first also gives a server that is still storing the file time to finish.
-            tokio::time::sleep(delay).await;
+            // An unknown outcome is looked into even when no retry is left: a caller told
+            // only "failed" would upload the file again.
+            tokio::time::sleep(delay.unwrap_or(inner.retry.min_delay)).await;
             if unknown {
                 let since = *lost.get_or_insert(started);
                 match self.find_uploaded(since).await {
@@ -172,7 +177,7 @@ impl UploadRequest {
                     }
                 }
             }
-            if !self.source.replayable() {
+            if delay.is_none() || !self.source.replayable() {
                 return Err(err);
             }
         }

@@ -166,6 +166,39 @@ async fn an_upload_with_unknown_outcome_is_found_not_repeated() {
 }
 
 #[tokio::test]
+async fn an_upload_with_unknown_outcome_is_looked_for_even_with_no_retry_left() {
+    let server = MockServer::start().await;
+    mount_login(&server, 1).await;
+    authed("mem/user/session")
+        .respond_with(ok_json(fx!("session.json")))
+        .mount(&server)
+        .await;
+    authed("mem/image/upload")
+        .respond_with(status_json(504, ""))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let listing = listing_with("quay.jpg", 10, &now_utc());
+    authed(&format!("mem/gallery/{G1}/images"))
+        .respond_with(move |_: &Request| ok_json(&listing))
+        .expect(1)
+        .mount(&server)
+        .await;
+    catch_all(&server, "one upload, then a look at the gallery").await;
+
+    // No retries at all (and the same once a long upload has spent the time budget): the
+    // image arrived, so this is a success, not an error the caller would upload again after.
+    let source = UploadSource::bytes("quay.jpg", vec![7u8; 10]).unwrap();
+    let image = client(&server)
+        .images()
+        .upload(&g1(), source)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(image.id.as_str(), I3);
+}
+
+#[tokio::test]
 async fn an_upload_whose_reply_breaks_off_is_looked_up_even_with_one_slot_in_flight() {
     let listing = listing_with("quay.jpg", 10, &now_utc());
     let base = scripted_server(move |head: &str| {
