@@ -181,11 +181,48 @@ fn percent_encoding_decode(s: &str) -> std::result::Result<String, std::str::Utf
         .map(|c| c.into_owned())
 }
 
+/// A TLS protocol version, as `"1.2"` or `"1.3"` in TOML or JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[non_exhaustive]
+pub enum TlsVersion {
+    /// TLS 1.2.
+    #[serde(rename = "1.2")]
+    Tls12,
+    /// TLS 1.3.
+    #[serde(rename = "1.3")]
+    Tls13,
+}
+
 /// TLS settings for FTPS.
+///
+/// **Versions.** By default FTPS speaks TLS 1.3 or 1.2, as the server prefers, with one
+/// exception made for speed: FTP opens a new data connection per file and per listing,
+/// and each one resumes the TLS session of its control connection (which servers such
+/// as vsftpd and FileZilla Server insist on). Over TLS 1.3 that takes a session ticket
+/// from the server; a server that speaks TLS 1.3 but issues none (pure-ftpd) would make
+/// every data connection a full handshake, several times the work of the transfer itself
+/// for small files. When the first connection finds exactly that (TLS 1.3, no ticket
+/// after the login), the backend opens its connections with TLS 1.2 instead, whose
+/// sessions its data connections do resume; if the server refuses TLS 1.2, it stays on
+/// TLS 1.3. `max_version` or `min_version` turn this off:
+///
+/// ```
+/// use ftp_connector::{RemoteOptions, TlsVersion};
+/// let mut o = RemoteOptions::new();
+/// o.tls.min_version = TlsVersion::Tls13; // TLS 1.3 only, whatever the server's tickets
+/// let o: RemoteOptions = serde_json::from_str(r#"{"tls": {"max_version": "1.2"}}"#).unwrap();
+/// assert_eq!(o.tls.max_version, Some(TlsVersion::Tls12)); // TLS 1.2 only
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct TlsOptions {
+    /// The oldest TLS version accepted (default 1.2).
+    pub min_version: TlsVersion,
+    /// The newest TLS version offered. `None` (the default): 1.3, with the switch to 1.2
+    /// described above for servers that issue no TLS 1.3 session tickets. Set, it is
+    /// kept as given.
+    pub max_version: Option<TlsVersion>,
     /// Extra root certificates (PEM files) to trust, e.g. a company CA or a test CA.
     pub ca_certificates: Vec<PathBuf>,
     /// Trust the platform's root store too (default `true`).
@@ -200,6 +237,8 @@ pub struct TlsOptions {
 impl Default for TlsOptions {
     fn default() -> Self {
         TlsOptions {
+            min_version: TlsVersion::Tls12,
+            max_version: None,
             ca_certificates: Vec::new(),
             use_system_roots: true,
             pinned_sha256: None,
@@ -443,6 +482,16 @@ impl RemoteOptions {
         if self.pool.max_connections == 0 {
             return Err(Error::config("pool.max_connections", "must be at least 1"));
         }
+        if self
+            .tls
+            .max_version
+            .is_some_and(|max| max < self.tls.min_version)
+        {
+            return Err(Error::config(
+                "tls.max_version",
+                "is older than tls.min_version",
+            ));
+        }
         if self.ssh.max_in_flight == 0 {
             return Err(Error::config("ssh.max_in_flight", "must be at least 1"));
         }
@@ -546,5 +595,29 @@ mod tests {
             matches!(o.validate(), Err(Error::InvalidConfig { key, .. }) if key == "pool.max_connections")
         );
         assert!(serde_json::from_str::<RemoteOptions>(r#"{"pasword":"x"}"#).is_err());
+    }
+
+    #[test]
+    fn tls_versions_load_as_numbers_and_must_be_in_order() {
+        let o: RemoteOptions =
+            serde_json::from_str(r#"{"tls":{"min_version":"1.3","max_version":"1.3"}}"#)
+                .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (o.tls.min_version, o.tls.max_version),
+            (TlsVersion::Tls13, Some(TlsVersion::Tls13))
+        );
+        assert!(o.validate().is_ok());
+        assert!(serde_json::from_str::<RemoteOptions>(r#"{"tls":{"max_version":"1.1"}}"#).is_err());
+        let d = RemoteOptions::new();
+        assert_eq!(
+            (d.tls.min_version, d.tls.max_version),
+            (TlsVersion::Tls12, None)
+        );
+        let mut bad = RemoteOptions::new();
+        bad.tls.min_version = TlsVersion::Tls13;
+        bad.tls.max_version = Some(TlsVersion::Tls12);
+        assert!(
+            matches!(bad.validate(), Err(Error::InvalidConfig { key, .. }) if key == "tls.max_version")
+        );
     }
 }

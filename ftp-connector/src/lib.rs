@@ -89,7 +89,7 @@ use std::sync::Arc;
 pub use capabilities::{Capabilities, ChecksumAlgorithm, ChecksumSet};
 pub use config::{
     DataMode, FtpOptions, PoolOptions, RemoteOptions, RemoteUrl, Scheme, SshOptions, Timeouts,
-    TlsOptions,
+    TlsOptions, TlsVersion,
 };
 pub use entry::{Entry, EntryKind, Modified, TimePrecision};
 pub use error::{Error, ErrorKind, Operation, Result};

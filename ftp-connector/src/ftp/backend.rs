@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::config::{FtpConfig, Security, resolve_root};
+use super::connect::Opening;
 use super::core::{Conn, Fail};
 use super::parse::{self, Line};
 use super::pool::Server;
@@ -100,7 +101,12 @@ impl FtpFs {
     #[tracing::instrument(level = "debug", skip_all, fields(url = %url))]
     pub async fn connect(url: RemoteUrl, options: RemoteOptions) -> Result<Self> {
         let cfg = FtpConfig::new(&url, &options)?;
-        let mut conn = Conn::open(&cfg, true, false).await?;
+        let first = Opening {
+            epsv: true,
+            utf8: false,
+            tls12: false,
+        };
+        let mut conn = Conn::open(&cfg, first).await?;
         let at = |f: Fail| f.at(Operation::Connect, "");
         let mut features = conn.features().await.map_err(at)?;
         if !cfg.use_mlsd {
@@ -115,9 +121,13 @@ impl FtpFs {
         }
         let home = conn.pwd().await.map_err(at)?;
         let root = resolve_root(&home, &cfg.url_root);
-        tracing::debug!(root = %root, ?features, "FTP server ready");
+        #[cfg(feature = "ftps")]
+        let tls12 = tls12_instead(&cfg, &mut conn, &features).await;
+        #[cfg(not(feature = "ftps"))]
+        let tls12 = false;
+        tracing::debug!(root = %root, ?features, tls12, "FTP server ready");
         Ok(FtpFs {
-            server: Arc::new(Server::new(cfg, root, features, conn)),
+            server: Arc::new(Server::new(cfg, root, features, conn, tls12)),
         })
     }
 
@@ -129,6 +139,43 @@ impl FtpFs {
     /// Connections idle in the pool right now.
     pub fn idle_connections(&self) -> usize {
         self.server.idle_count()
+    }
+}
+
+/// FTPS: whether to speak TLS 1.2, decided on the first connection. A server that
+/// negotiated TLS 1.3 and issued no session ticket by the end of the login leaves data
+/// connections nothing to resume; if the options allow and the server accepts TLS 1.2,
+/// `conn` is replaced by a TLS 1.2 connection (whose session its data connections
+/// resume) and every later connection uses TLS 1.2 too.
+#[cfg(feature = "ftps")]
+async fn tls12_instead(
+    cfg: &FtpConfig,
+    conn: &mut Conn,
+    features: &super::parse::Features,
+) -> bool {
+    let can = cfg.tls.as_ref().is_some_and(|t| t.can_fall_back());
+    let ticketless = conn.tls_seen.as_ref().is_some_and(|s| !s.resumable());
+    if !(can && ticketless) {
+        return false;
+    }
+    let how = Opening {
+        epsv: features.epsv,
+        utf8: features.utf8,
+        tls12: true,
+    };
+    match Conn::open(cfg, how).await {
+        Ok(c) => {
+            tracing::debug!(
+                endpoint = %cfg.endpoint,
+                "TLS 1.3 without session tickets: using TLS 1.2, whose sessions data connections resume"
+            );
+            *conn = c;
+            true
+        }
+        Err(e) => {
+            tracing::debug!(endpoint = %cfg.endpoint, error = %e, "TLS 1.2 refused; staying on TLS 1.3");
+            false
+        }
     }
 }
 

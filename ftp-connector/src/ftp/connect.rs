@@ -49,19 +49,19 @@ impl Conn {
     /// all within the connect timeout. A connection that breaks while being set up (a
     /// reset, a TLS handshake that fails on garbage) is tried once more; timeouts, refused
     /// logins and untrusted certificates are not.
-    pub(super) async fn open(cfg: &FtpConfig, epsv: bool, utf8: bool) -> Result<Conn> {
-        match Self::open_once(cfg, epsv, utf8).await {
+    pub(super) async fn open(cfg: &FtpConfig, how: Opening) -> Result<Conn> {
+        match Self::open_once(cfg, how).await {
             Err(e @ Error::Connection { .. }) => {
                 tracing::debug!(error = %e, "connection failed while being set up; trying again");
-                Self::open_once(cfg, epsv, utf8).await
+                Self::open_once(cfg, how).await
             }
             r => r,
         }
     }
 
-    async fn open_once(cfg: &FtpConfig, epsv: bool, utf8: bool) -> Result<Conn> {
+    async fn open_once(cfg: &FtpConfig, how: Opening) -> Result<Conn> {
         let limit = cfg.timeouts.connect;
-        match tokio::time::timeout(limit, Self::open_inner(cfg, epsv, utf8)).await {
+        match tokio::time::timeout(limit, Self::open_inner(cfg, how)).await {
             Ok(r) => r,
             Err(_) => Err(Error::Timeout {
                 op: Operation::Connect,
@@ -71,7 +71,12 @@ impl Conn {
         }
     }
 
-    async fn open_inner(cfg: &FtpConfig, epsv: bool, utf8: bool) -> Result<Conn> {
+    async fn open_inner(cfg: &FtpConfig, how: Opening) -> Result<Conn> {
+        let Opening { epsv, utf8, tls12 } = how;
+        #[cfg(not(feature = "ftps"))]
+        let _ = tls12;
+        #[cfg(feature = "ftps")]
+        let mut tls_seen = None;
         let connect_err = |message: String, source: Option<FtpError>| Error::Connection {
             op: Operation::Connect,
             endpoint: cfg.endpoint.clone(),
@@ -88,30 +93,31 @@ impl Conn {
             #[cfg(feature = "ftps")]
             Security::Explicit => {
                 let tls = tls_setup(cfg)?;
+                let (connector, seen) = tls.connector(tls12);
+                tls_seen = Some(seen);
                 let tcp = connect_tcp(&cfg.host, cfg.port).await.map_err(tcp_err)?;
                 Ftp::connect_with_stream(tcp)
                     .await
                     .map_err(at_connect)?
-                    .into_secure(tls.connector(), &tls.server_name)
+                    .into_secure(connector, &tls.server_name)
                     .await
                     .map_err(at_connect)?
             }
             #[cfg(feature = "ftps")]
             Security::Implicit => {
                 let tls = tls_setup(cfg)?;
+                let (connector, seen) = tls.connector(tls12);
+                tls_seen = Some(seen);
                 // suppaftp opens the socket itself for implicit TLS: give it the addresses.
                 let addrs: Vec<std::net::SocketAddr> =
                     tokio::net::lookup_host((cfg.host.as_str(), cfg.port))
                         .await
                         .map_err(tcp_err)?
                         .collect();
-                let mut ftp = Ftp::connect_secure_implicit(
-                    addrs.as_slice(),
-                    tls.connector(),
-                    &tls.server_name,
-                )
-                .await
-                .map_err(at_connect)?;
+                let mut ftp =
+                    Ftp::connect_secure_implicit(addrs.as_slice(), connector, &tls.server_name)
+                        .await
+                        .map_err(at_connect)?;
                 let _ = ftp.get_ref().await.set_nodelay(true);
                 // suppaftp does not protect the data channel on its own in implicit mode.
                 ftp.custom_command("PBSZ 0", &[suppaftp::Status::CommandOk])
@@ -173,12 +179,29 @@ impl Conn {
                 }
             })
         });
-        Ok(Conn::new(
+        #[cfg_attr(not(feature = "ftps"), allow(unused_mut))]
+        let mut conn = Conn::new(
             ftp,
             cfg.reply_timeout(),
             epsv && cfg.data_mode == DataMode::Passive,
-        ))
+        );
+        #[cfg(feature = "ftps")]
+        {
+            conn.tls_seen = tls_seen;
+        }
+        Ok(conn)
     }
+}
+
+/// How to open a control connection.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Opening {
+    /// `EPSV` for data connections (else `PASV`), in passive mode.
+    pub(super) epsv: bool,
+    /// Send `OPTS UTF8 ON` after the login.
+    pub(super) utf8: bool,
+    /// FTPS: TLS 1.2 only (the switch for servers without TLS 1.3 tickets).
+    pub(super) tls12: bool,
 }
 
 #[cfg(feature = "ftps")]

@@ -208,6 +208,9 @@ pub(super) struct Conn {
     pub(super) last_used: Instant,
     /// Whether data connections use `EPSV` (else `PASV` or active mode).
     epsv: bool,
+    /// FTPS: what the TLS session cache of this connection received.
+    #[cfg(feature = "ftps")]
+    pub(super) tls_seen: Option<std::sync::Arc<super::tls::SessionsSeen>>,
 }
 
 impl std::fmt::Debug for Conn {
@@ -228,6 +231,8 @@ impl Conn {
             healthy: true,
             last_used: Instant::now(),
             epsv,
+            #[cfg(feature = "ftps")]
+            tls_seen: None,
         }
     }
 

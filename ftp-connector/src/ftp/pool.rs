@@ -17,6 +17,7 @@ use std::time::Instant;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::config::{FtpConfig, server_path};
+use super::connect::Opening;
 use super::core::Conn;
 use super::parse::Features;
 use crate::error::{Error, Operation, Result};
@@ -31,6 +32,8 @@ pub(super) struct Server {
     pub(super) features: Features,
     /// Cleared when the server refuses `EPSV`, so that new connections go to `PASV` at once.
     epsv: AtomicBool,
+    /// FTPS: open connections with TLS 1.2 (the server issues no TLS 1.3 tickets).
+    tls12: bool,
     /// Caps the connections in use or idle; see the module docs.
     permits: Arc<Semaphore>,
     /// Idle, logged-in connections. A std mutex: it is never held across an await.
@@ -47,7 +50,13 @@ pub(super) struct Pooled {
 impl Server {
     /// The server, with `first` (the connection that discovered `features` and `root`)
     /// as its first idle connection.
-    pub(super) fn new(cfg: FtpConfig, root: String, features: Features, first: Conn) -> Self {
+    pub(super) fn new(
+        cfg: FtpConfig,
+        root: String,
+        features: Features,
+        first: Conn,
+        tls12: bool,
+    ) -> Self {
         let epsv = features.epsv;
         let max = cfg.pool.max_connections;
         Server {
@@ -55,6 +64,7 @@ impl Server {
             root,
             features,
             epsv: AtomicBool::new(epsv),
+            tls12,
             permits: Arc::new(Semaphore::new(max)),
             idle: Mutex::new(vec![first]),
         }
@@ -105,12 +115,12 @@ impl Server {
 
     /// A new connection (no permit taken: callers hold one).
     pub(super) async fn open(&self) -> Result<Conn> {
-        Conn::open(
-            &self.cfg,
-            self.epsv.load(Ordering::Relaxed),
-            self.features.utf8,
-        )
-        .await
+        let how = Opening {
+            epsv: self.epsv.load(Ordering::Relaxed),
+            utf8: self.features.utf8,
+            tls12: self.tls12,
+        };
+        Conn::open(&self.cfg, how).await
     }
 
     /// Replaces a connection that failed with a fresh one, keeping its permit.

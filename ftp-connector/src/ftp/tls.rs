@@ -4,6 +4,11 @@
 //! connection, which is what vsftpd (`require_ssl_reuse`), FileZilla Server and others
 //! check; a session of another pooled connection would be refused.
 //!
+//! Versions: see [`TlsOptions`]. Each connection's session cache counts what the server
+//! gave it to resume with ([`SessionsSeen`]); a first connection that negotiated TLS 1.3 and
+//! received no ticket tells the backend to open its connections with TLS 1.2
+//! ([`TlsSetup::tls12`]), whose sessions data connections resume.
+//!
 //! Roots: the platform's (through `rustls-platform-verifier`: the OS verifier on macOS and
 //! Windows, the system store with webpki elsewhere) when `tls.use_system_roots`, plus every
 //! PEM file in `tls.ca_certificates`. A `tls.pinned_sha256` is checked on top of normal
@@ -11,15 +16,22 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::{
+    ClientSessionMemoryCache, ClientSessionStore, Tls12ClientSessionValue, Tls13ClientSessionValue,
+    WebPkiServerVerifier,
+};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, OtherError, SignatureScheme};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, NamedGroup, OtherError, SignatureScheme,
+    SupportedProtocolVersion,
+};
 use sha2::{Digest, Sha256};
 
-use crate::config::TlsOptions;
+use crate::config::{TlsOptions, TlsVersion};
 use crate::error::{Error, Result};
 
 /// TLS sessions kept for resumption per control connection (TLS 1.3 tickets are used
@@ -30,7 +42,84 @@ const SESSION_CACHE: usize = 16;
 #[derive(Clone)]
 pub(super) struct TlsSetup {
     pub(super) config: Arc<ClientConfig>,
+    /// TLS 1.2 only, for servers that issue no TLS 1.3 tickets; `None` when the options
+    /// fix the versions.
+    pub(super) tls12: Option<Arc<ClientConfig>>,
     pub(super) server_name: String,
+}
+
+/// What a connection's session cache received from the server.
+#[derive(Debug, Default)]
+pub(super) struct SessionsSeen {
+    tls12_sessions: AtomicUsize,
+    tls13_tickets: AtomicUsize,
+}
+
+impl SessionsSeen {
+    /// Whether data connections can resume this connection's session: it negotiated
+    /// TLS 1.2 (a session id or ticket was stored) or received a TLS 1.3 ticket.
+    pub(super) fn resumable(&self) -> bool {
+        self.tls12_sessions.load(Ordering::Relaxed) > 0
+            || self.tls13_tickets.load(Ordering::Relaxed) > 0
+    }
+}
+
+/// rustls's in-memory session cache, counting what it is given.
+#[derive(Debug)]
+struct CountingStore {
+    inner: ClientSessionMemoryCache,
+    seen: Arc<SessionsSeen>,
+}
+
+impl ClientSessionStore for CountingStore {
+    fn set_kx_hint(&self, server_name: ServerName<'static>, group: NamedGroup) {
+        self.inner.set_kx_hint(server_name, group);
+    }
+
+    fn kx_hint(&self, server_name: &ServerName<'_>) -> Option<NamedGroup> {
+        self.inner.kx_hint(server_name)
+    }
+
+    fn set_tls12_session(&self, server_name: ServerName<'static>, value: Tls12ClientSessionValue) {
+        self.seen.tls12_sessions.fetch_add(1, Ordering::Relaxed);
+        self.inner.set_tls12_session(server_name, value);
+    }
+
+    fn tls12_session(&self, server_name: &ServerName<'_>) -> Option<Tls12ClientSessionValue> {
+        self.inner.tls12_session(server_name)
+    }
+
+    fn remove_tls12_session(&self, server_name: &ServerName<'static>) {
+        self.inner.remove_tls12_session(server_name);
+    }
+
+    fn insert_tls13_ticket(
+        &self,
+        server_name: ServerName<'static>,
+        value: Tls13ClientSessionValue,
+    ) {
+        self.seen.tls13_tickets.fetch_add(1, Ordering::Relaxed);
+        self.inner.insert_tls13_ticket(server_name, value);
+    }
+
+    fn take_tls13_ticket(
+        &self,
+        server_name: &ServerName<'static>,
+    ) -> Option<Tls13ClientSessionValue> {
+        self.inner.take_tls13_ticket(server_name)
+    }
+}
+
+/// The versions `min..=max` names.
+fn versions(min: TlsVersion, max: TlsVersion) -> Vec<&'static SupportedProtocolVersion> {
+    let mut v = Vec::new();
+    if max >= TlsVersion::Tls13 {
+        v.push(&rustls::version::TLS13);
+    }
+    if min <= TlsVersion::Tls12 {
+        v.push(&rustls::version::TLS12);
+    }
+    v
 }
 
 impl fmt::Debug for TlsSetup {
@@ -103,26 +192,53 @@ impl TlsSetup {
             None => verifier,
         };
 
-        let config = ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| Error::config("tls", e.to_string()))?
-            .dangerous()
-            .with_custom_certificate_verifier(verifier)
-            .with_no_client_auth();
+        let build = |versions: &[&'static SupportedProtocolVersion]| -> Result<ClientConfig> {
+            Ok(ClientConfig::builder_with_provider(provider.clone())
+                .with_protocol_versions(versions)
+                .map_err(|e| Error::config("tls", e.to_string()))?
+                .dangerous()
+                .with_custom_certificate_verifier(verifier.clone())
+                .with_no_client_auth())
+        };
+        let max = options.max_version.unwrap_or(TlsVersion::Tls13);
+        let config = build(&versions(options.min_version, max))?;
+        let tls12 = match (options.max_version, options.min_version) {
+            (None, TlsVersion::Tls12) => Some(Arc::new(build(&[&rustls::version::TLS12])?)),
+            _ => None,
+        };
         Ok(TlsSetup {
             config: Arc::new(config),
+            tls12,
             server_name,
         })
     }
 
-    /// A connector for one new control connection: this configuration with a session
-    /// cache of its own, which suppaftp then uses for that connection's data connections.
-    pub(super) fn connector(&self) -> suppaftp::tokio::AsyncRustlsConnector {
-        let mut config = (*self.config).clone();
-        config.resumption = rustls::client::Resumption::in_memory_sessions(SESSION_CACHE);
-        suppaftp::tokio::AsyncRustlsConnector::from(tokio_rustls::TlsConnector::from(Arc::new(
-            config,
-        )))
+    /// A connector for one new control connection: this configuration (TLS 1.2 only
+    /// with `tls12`, where allowed) with a session cache of its own, which suppaftp then
+    /// uses for that connection's data connections; and what that cache receives.
+    pub(super) fn connector(
+        &self,
+        tls12: bool,
+    ) -> (suppaftp::tokio::AsyncRustlsConnector, Arc<SessionsSeen>) {
+        let base = match (&self.tls12, tls12) {
+            (Some(c), true) => c,
+            _ => &self.config,
+        };
+        let mut config = (**base).clone();
+        let seen = Arc::new(SessionsSeen::default());
+        config.resumption = rustls::client::Resumption::store(Arc::new(CountingStore {
+            inner: ClientSessionMemoryCache::new(SESSION_CACHE),
+            seen: seen.clone(),
+        }));
+        let connector = suppaftp::tokio::AsyncRustlsConnector::from(
+            tokio_rustls::TlsConnector::from(Arc::new(config)),
+        );
+        (connector, seen)
+    }
+
+    /// Whether the options leave room for the switch to TLS 1.2.
+    pub(super) fn can_fall_back(&self) -> bool {
+        self.tls12.is_some()
     }
 }
 

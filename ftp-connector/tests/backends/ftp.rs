@@ -305,6 +305,104 @@ async fn every_data_connection_resumes_its_own_control_connections_tls_session()
     assert!(logins > 1, "the reads should have used several connections");
     let log = fake.log.lock().unwrap();
     assert_eq!((log.resumed, log.refused), (9, 0));
+    // The server issues TLS 1.3 tickets: nothing to change.
+    assert!(
+        log.control_versions
+            .iter()
+            .all(|v| *v == rustls::ProtocolVersion::TLSv1_3)
+    );
+}
+
+/// Reads `a.jpg` `n` times at once over up to 2 connections.
+async fn read_n(fs: &Arc<FtpFs>, n: usize) -> Vec<ftp_connector::Result<usize>> {
+    let reads = (0..n).map(|_| {
+        let fs = fs.clone();
+        async move { fs.read_to_bytes(&path("a.jpg")).await.map(|b| b.len()) }
+    });
+    futures::future::join_all(reads).await
+}
+
+#[tokio::test]
+async fn a_tls13_server_without_tickets_is_spoken_to_in_tls12_so_data_connections_resume() {
+    // pure-ftpd's way: TLS 1.3 without session tickets. Here, as with vsftpd, a data
+    // connection must also resume its control connection's session.
+    let script = Script {
+        tls: Tls::Explicit,
+        size: 10_000,
+        body: vec![1; 10_000],
+        tls13_tickets: false,
+        ..Script::default()
+    };
+    let fake = Fake::start(script.clone()).await;
+    let options = tls_options(fake.cert_path.as_deref().unwrap(), "localhost")
+        .password("fake-secret-77")
+        .max_connections(2);
+    let fs = Arc::new(connect(&fake.url(), options).await.unwrap());
+    for r in read_n(&fs, 6).await {
+        assert_eq!(r.unwrap(), 10_000);
+    }
+    assert!(fs.list(&path("in")).next().await.is_none());
+    {
+        let log = fake.log.lock().unwrap();
+        assert_eq!((log.resumed, log.refused), (7, 0));
+        // The first connection found no ticket; every later one is TLS 1.2.
+        let v = &log.control_versions;
+        assert_eq!(v[0], rustls::ProtocolVersion::TLSv1_3);
+        assert!(
+            v.len() >= 2
+                && v[1..]
+                    .iter()
+                    .all(|v| *v == rustls::ProtocolVersion::TLSv1_2),
+            "{v:?}"
+        );
+    }
+
+    // With the versions fixed, nothing changes them: TLS 1.3, and every data connection
+    // is a full handshake, which this server refuses.
+    let fake = Fake::start(script).await;
+    let mut fixed = tls_options(fake.cert_path.as_deref().unwrap(), "localhost")
+        .password("fake-secret-77")
+        .max_connections(2);
+    fixed.tls.max_version = Some(ftp_connector::TlsVersion::Tls13);
+    let fs = Arc::new(connect(&fake.url(), fixed).await.unwrap());
+    assert!(read_n(&fs, 2).await.iter().all(|r| r.is_err()));
+    let log = fake.log.lock().unwrap();
+    assert_eq!(log.resumed, 0);
+    assert!(log.refused >= 2);
+    assert!(
+        log.control_versions
+            .iter()
+            .all(|v| *v == rustls::ProtocolVersion::TLSv1_3)
+    );
+}
+
+#[tokio::test]
+async fn a_ticketless_server_that_refuses_tls12_keeps_tls13() {
+    let fake = Fake::start(Script {
+        tls: Tls::Explicit,
+        size: 10_000,
+        body: vec![1; 10_000],
+        tls13_tickets: false,
+        tls13_only: true,
+        require_reuse: false,
+        ..Script::default()
+    })
+    .await;
+    let options = tls_options(fake.cert_path.as_deref().unwrap(), "localhost")
+        .password("fake-secret-77")
+        .max_connections(2);
+    let fs = Arc::new(connect(&fake.url(), options).await.unwrap());
+    for r in read_n(&fs, 4).await {
+        assert_eq!(r.unwrap(), 10_000);
+    }
+    let log = fake.log.lock().unwrap();
+    assert_eq!((log.full, log.refused), (4, 0));
+    // The refused TLS 1.2 attempt never logged in: only TLS 1.3 control connections.
+    assert!(
+        log.control_versions
+            .iter()
+            .all(|v| *v == rustls::ProtocolVersion::TLSv1_3)
+    );
 }
 
 // ---------------------------------------------------------------------------------------

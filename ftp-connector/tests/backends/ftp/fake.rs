@@ -47,6 +47,13 @@ pub(super) struct Script {
     pub(super) fail_first_size: usize,
     /// TLS mode.
     pub(super) tls: Tls,
+    /// Whether TLS 1.3 session tickets are issued (pure-ftpd issues none).
+    pub(super) tls13_tickets: bool,
+    /// Whether TLS 1.2 is refused.
+    pub(super) tls13_only: bool,
+    /// Whether a TLS data connection that does not resume its control connection's
+    /// session is refused (vsftpd's `require_ssl_reuse`).
+    pub(super) require_reuse: bool,
 }
 
 impl Default for Script {
@@ -68,6 +75,9 @@ impl Default for Script {
             retr_reply: "226 Transfer complete",
             fail_first_size: 0,
             tls: Tls::Off,
+            tls13_tickets: true,
+            tls13_only: false,
+            require_reuse: true,
         }
     }
 }
@@ -81,6 +91,10 @@ pub(super) struct Log {
     pub(super) resumed: usize,
     /// TLS data connections refused for not resuming it.
     pub(super) refused: usize,
+    /// TLS data connections served without resuming it (`require_reuse` off).
+    pub(super) full: usize,
+    /// The TLS version of each control connection, in order.
+    pub(super) control_versions: Vec<rustls::ProtocolVersion>,
 }
 
 /// A running fake server.
@@ -127,13 +141,21 @@ impl Fake {
                 // a vsftpd process: only its own session can be resumed.
                 let acceptor = tls.as_ref().map(|(cert, key)| {
                     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+                    let versions: &[&rustls::SupportedProtocolVersion] = if script.tls13_only {
+                        &[&rustls::version::TLS13]
+                    } else {
+                        rustls::DEFAULT_VERSIONS
+                    };
                     let mut config = ServerConfig::builder_with_provider(provider)
-                        .with_safe_default_protocol_versions()
+                        .with_protocol_versions(versions)
                         .unwrap()
                         .with_no_client_auth()
                         .with_single_cert(vec![cert.clone()], key.clone_key())
                         .unwrap();
                     config.session_storage = ServerSessionMemoryCache::new(64);
+                    if !script.tls13_tickets {
+                        config.send_tls13_tickets = 0;
+                    }
                     TlsAcceptor::from(Arc::new(config))
                 });
                 let (script, log, failures) = (script.clone(), shared.clone(), failures.clone());
@@ -171,8 +193,16 @@ async fn session(
     failures: Arc<Mutex<usize>>,
     acceptor: Option<TlsAcceptor>,
 ) -> std::io::Result<()> {
+    let version_of = |tls: &tokio_rustls::server::TlsStream<TcpStream>| {
+        let v = tls.get_ref().1.protocol_version();
+        log.lock().unwrap().control_versions.extend(v);
+    };
     let control: Box<dyn Io> = match (&acceptor, script.tls) {
-        (Some(a), Tls::Implicit) => Box::new(a.accept(sock).await?),
+        (Some(a), Tls::Implicit) => {
+            let tls = a.accept(sock).await?;
+            version_of(&tls);
+            Box::new(tls)
+        }
         _ => Box::new(sock),
     };
     let mut lines = BufReader::new(control);
@@ -196,7 +226,12 @@ async fn session(
                 lines.get_mut().write_all(b"234 AUTH TLS OK\r\n").await?;
                 let Some(a) = &acceptor else { return Ok(()) };
                 let plain = lines.into_inner();
-                lines = BufReader::new(Box::new(a.accept(plain).await?));
+                let tls = a.accept(plain).await?;
+                log.lock()
+                    .unwrap()
+                    .control_versions
+                    .extend(tls.get_ref().1.protocol_version());
+                lines = BufReader::new(Box::new(tls));
                 continue;
             }
             "PBSZ" if acceptor.is_some() => "200 PBSZ=0".into(),
@@ -273,11 +308,13 @@ async fn session(
                             let mut log = log.lock().unwrap();
                             if resumed {
                                 log.resumed += 1;
-                            } else {
+                            } else if script.require_reuse {
                                 log.refused += 1;
+                            } else {
+                                log.full += 1;
                             }
                         }
-                        if !resumed {
+                        if !resumed && script.require_reuse {
                             drop(tls);
                             let msg = b"522 SSL connection failed: session reuse required\r\n";
                             lines.get_mut().write_all(msg).await?;
