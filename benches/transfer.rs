@@ -89,6 +89,8 @@ struct Args {
     current_thread: bool,
     thread_io: bool,
     chunk: usize,
+    sftp_chunk: Option<u32>,
+    sftp_in_flight: Option<usize>,
 }
 
 const USAGE: &str = "usage: transfer up|down|tree-down <url> <from> <to> [--concurrency N] \
@@ -116,6 +118,8 @@ fn parse_args() -> Result<Args, String> {
         current_thread: false,
         thread_io: false,
         chunk: 256 * 1024,
+        sftp_chunk: None,
+        sftp_in_flight: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -154,6 +158,20 @@ fn parse_args() -> Result<Args, String> {
             "--current-thread" => args.current_thread = true,
             "--thread-io" => args.thread_io = true,
             "--chunk" => args.chunk = value(&arg)?.parse().map_err(|e| format!("--chunk: {e}"))?,
+            "--sftp-chunk" => {
+                args.sftp_chunk = Some(
+                    value(&arg)?
+                        .parse()
+                        .map_err(|e| format!("--sftp-chunk: {e}"))?,
+                )
+            }
+            "--sftp-in-flight" => {
+                args.sftp_in_flight = Some(
+                    value(&arg)?
+                        .parse()
+                        .map_err(|e| format!("--sftp-in-flight: {e}"))?,
+                )
+            }
             "-h" | "--help" => return Err(String::new()),
             s if s.starts_with("--") => return Err(format!("unknown option {s}")),
             _ => positional.push(arg),
@@ -188,6 +206,12 @@ fn options(args: &Args) -> RemoteOptions {
         o.tls.use_system_roots = false;
     }
     o.tls.server_name = args.tls_name.clone();
+    if let Some(n) = args.sftp_chunk {
+        o.ssh.chunk_size = n;
+    }
+    if let Some(n) = args.sftp_in_flight {
+        o.ssh.max_in_flight = n;
+    }
     o
 }
 
