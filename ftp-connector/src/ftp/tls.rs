@@ -110,6 +110,35 @@ impl ClientSessionStore for CountingStore {
     }
 }
 
+/// Whether the processor encrypts AES-GCM in hardware.
+fn aes_in_hardware() -> bool {
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    {
+        std::arch::is_x86_feature_detected!("aes")
+            && std::arch::is_x86_feature_detected!("pclmulqdq")
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        std::arch::is_aarch64_feature_detected!("aes")
+            && std::arch::is_aarch64_feature_detected!("pmull")
+    }
+    #[cfg(not(any(target_arch = "x86", target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        false
+    }
+}
+
+/// A TLS 1.2 ChaCha20-Poly1305 suite.
+fn is_tls12_chacha(suite: &rustls::SupportedCipherSuite) -> bool {
+    use rustls::CipherSuite as C;
+    matches!(suite, rustls::SupportedCipherSuite::Tls12(_))
+        && matches!(
+            suite.suite(),
+            C::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256
+                | C::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256
+        )
+}
+
 /// The versions `min..=max` names.
 fn versions(min: TlsVersion, max: TlsVersion) -> Vec<&'static SupportedProtocolVersion> {
     let mut v = Vec::new();
@@ -135,7 +164,14 @@ impl TlsSetup {
     /// the option key that names them.
     pub(super) fn new(options: &TlsOptions, host: &str) -> Result<Self> {
         // Name the provider explicitly: a process-wide default may be absent or ambiguous.
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let mut provider = rustls::crypto::aws_lc_rs::default_provider();
+        if aes_in_hardware() {
+            // Over TLS 1.2 the server picks the suite, and some (pure-ftpd) put
+            // ChaCha20-Poly1305 first: three times the CPU of AES-GCM per byte where the
+            // processor has AES instructions. Every TLS 1.2 server offers AES-GCM.
+            provider.cipher_suites.retain(|s| !is_tls12_chacha(s));
+        }
+        let provider = Arc::new(provider);
         let server_name = options
             .server_name
             .clone()
@@ -357,6 +393,36 @@ mod tests {
             let e = parse_pin(bad).unwrap_err();
             assert!(matches!(&e, Error::InvalidConfig { key, .. } if key == "tls.pinned_sha256"));
         }
+    }
+
+    #[test]
+    fn tls12_chacha_is_not_offered_where_aes_runs_in_hardware() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca.pem");
+        let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        std::fs::write(&ca, ck.cert.pem()).unwrap();
+        let o = TlsOptions {
+            use_system_roots: false,
+            ca_certificates: vec![ca],
+            ..TlsOptions::default()
+        };
+        let setup = TlsSetup::new(&o, "localhost").unwrap();
+        for config in [&setup.config, setup.tls12.as_ref().unwrap()] {
+            let suites = &config.crypto_provider().cipher_suites;
+            let tls12_chacha = suites.iter().any(is_tls12_chacha);
+            assert_eq!(tls12_chacha, !aes_in_hardware());
+            assert!(
+                suites
+                    .iter()
+                    .any(|s| matches!(s, rustls::SupportedCipherSuite::Tls12(_)))
+            );
+        }
+        // Only the automatic mode keeps a TLS 1.2 configuration aside.
+        let fixed = TlsOptions {
+            max_version: Some(TlsVersion::Tls13),
+            ..o
+        };
+        assert!(!TlsSetup::new(&fixed, "localhost").unwrap().can_fall_back());
     }
 
     #[test]
