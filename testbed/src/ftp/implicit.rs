@@ -203,7 +203,13 @@ where
     W: AsyncWrite + Unpin,
 {
     let mut line = Vec::new();
-    while read_line(&mut client, &mut line).await? {
+    let ended = loop {
+        match read_line(&mut client, &mut line).await {
+            Ok(true) => {}
+            Ok(false) => break Ok(()),
+            // Also a client that closed without close_notify: libunftp must learn it left.
+            Err(e) => break Err(e),
+        }
         match local_reply(&line, flags) {
             Some(reply) => {
                 let sent = match replies.upgrade() {
@@ -211,14 +217,19 @@ where
                     None => false,
                 };
                 if !sent {
-                    break;
+                    break Ok(());
                 }
             }
-            None => upstream.write_all(&line).await?,
+            None => {
+                if let Err(e) = upstream.write_all(&line).await {
+                    break Err(e);
+                }
+            }
         }
-    }
+    };
     // Tells libunftp the client is gone.
-    upstream.shutdown().await
+    let _ = upstream.shutdown().await;
+    ended
 }
 
 /// The front's own answer to `line`, or `None` to forward it.
@@ -391,6 +402,11 @@ async fn data_relay(
     // Connected before the handshake: the client waits for libunftp's `150` first.
     let upstream = TcpStream::connect(backend).await?;
     let _ = upstream.set_nodelay(true);
+    // Dropped early (the client reset its side, a handshake failed), the connection to
+    // libunftp is reset rather than closed, so that libunftp fails the transfer as it would
+    // for a client of its own, instead of taking a cut upload for a complete one. On the
+    // clean path libunftp has closed its side before the drop, so the reset costs nothing.
+    upstream.set_zero_linger()?;
     if !private {
         return relay(tcp, upstream).await;
     }
@@ -403,7 +419,8 @@ async fn data_relay(
     relay(tls, upstream).await
 }
 
-/// Copies both ways until both sides have finished, passing each end-of-stream on.
+/// Copies both ways until both sides have finished, passing each end-of-stream on; the
+/// first error ends both directions (and the caller drops both connections).
 async fn relay<A, B>(a: A, b: B) -> io::Result<()>
 where
     A: AsyncRead + AsyncWrite,
@@ -411,8 +428,7 @@ where
 {
     let (a_r, a_w) = tokio::io::split(a);
     let (b_r, b_w) = tokio::io::split(b);
-    let (x, y) = tokio::join!(pipe(a_r, b_w), pipe(b_r, a_w));
-    x.and(y)
+    tokio::try_join!(pipe(a_r, b_w), pipe(b_r, a_w)).map(drop)
 }
 
 async fn pipe<R, W>(mut from: R, mut to: W) -> io::Result<()>

@@ -200,9 +200,9 @@ impl Control {
         self.reply().await
     }
 
-    /// `EPSV`, then `command` on a clear or TLS data connection; returns the bytes and,
-    /// for TLS, whether the handshake resumed a session.
-    async fn transfer(&mut self, command: &str, protected: bool) -> (Vec<u8>, Option<bool>) {
+    /// `EPSV`, a connection to the port it names, then `command`, answered by `150`. Like
+    /// suppaftp and curl, TLS on the data connection starts after that reply.
+    async fn open_data(&mut self, command: &str) -> TcpStream {
         let reply = self.cmd("EPSV").await;
         let port: u16 = reply
             .split("(|||")
@@ -213,8 +213,14 @@ impl Control {
         let tcp = TcpStream::connect(SocketAddr::from(([127, 0, 0, 1], port)))
             .await
             .unwrap();
-        // Like suppaftp and curl: the command first, TLS on the data connection after `150`.
         assert!(self.cmd(command).await.starts_with("150 "));
+        tcp
+    }
+
+    /// `EPSV`, then `command` on a clear or TLS data connection; returns the bytes and,
+    /// for TLS, whether the handshake resumed a session.
+    async fn transfer(&mut self, command: &str, protected: bool) -> (Vec<u8>, Option<bool>) {
+        let tcp = self.open_data(command).await;
         let mut data = Vec::new();
         let resumed = if protected {
             let mut tls = within(self.tls.connect(server_name(), tcp)).await.unwrap();
@@ -300,5 +306,24 @@ async fn inprocess_ftps_implicit_counts_a_data_connection_that_does_not_resume()
     assert_eq!((data.as_slice(), resumed), (&b"x"[..], Some(false)));
     let handshakes = server.data_tls_handshakes().unwrap();
     assert_eq!((handshakes.full, handshakes.resumed), (1, 0));
+    Ok(())
+}
+
+#[tokio::test]
+async fn inprocess_ftps_implicit_a_reset_upload_fails_at_once() -> TestResult {
+    let server = FtpServer::start_ftps_implicit().await?;
+    let mut control = Control::open(&server).await;
+    control.cmd(&format!("USER {}", server.user())).await;
+    control.cmd(&format!("PASS {}", server.password())).await;
+    let tcp = control.open_data("STOR cut.bin").await;
+    let mut tls = within(control.tls.connect(server_name(), tcp)).await?;
+    tls.write_all(&[7; 100_000]).await?;
+    tls.flush().await?;
+    // A connection that dies rather than ends: libunftp must hear of it and fail the upload.
+    tls.get_ref().0.set_zero_linger()?;
+    drop(tls);
+    let reply = control.reply().await;
+    assert!(reply.starts_with('4') || reply.starts_with('5'), "{reply}");
+    assert!(control.cmd("NOOP").await.starts_with("200 "));
     Ok(())
 }
