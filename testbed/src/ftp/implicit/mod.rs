@@ -20,10 +20,10 @@
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::io::{AsyncBufRead, AsyncBufReadExt as _, AsyncRead, AsyncReadExt as _};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt as _, AsyncReadExt as _};
 use tokio::io::{AsyncWrite, AsyncWriteExt as _, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
@@ -31,13 +31,17 @@ use tokio::task::{JoinHandle, JoinSet};
 use tokio_rustls::TlsAcceptor;
 
 use crate::Result;
+use lines::{Flags, is_final_line, local_reply, passive_reply};
+
+mod data;
+mod lines;
 
 /// Longest control line accepted from either side (a long path fits many times over).
 const MAX_LINE: u64 = 64 * 1024;
 /// How long a client gets to finish a TLS handshake.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+pub(super) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a data port waits for the client to connect after a `227`/`229` reply.
-const DATA_ACCEPT_TIMEOUT: Duration = Duration::from_secs(30);
+pub(super) const DATA_ACCEPT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long libunftp gets to close a session after its client left.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -56,9 +60,9 @@ pub struct TlsHandshakes {
 }
 
 #[derive(Debug, Default)]
-struct Counters {
-    full: AtomicU64,
-    resumed: AtomicU64,
+pub(super) struct Counters {
+    pub(super) full: AtomicU64,
+    pub(super) resumed: AtomicU64,
 }
 
 /// The running front: its control address and the task that owns every session.
@@ -110,10 +114,10 @@ impl Drop for Front {
 
 /// What every session needs: where libunftp listens, the TLS side, the counters.
 #[derive(Clone)]
-struct Peer {
-    backend: SocketAddr,
-    acceptor: TlsAcceptor,
-    counters: Arc<Counters>,
+pub(super) struct Peer {
+    pub(super) backend: SocketAddr,
+    pub(super) acceptor: TlsAcceptor,
+    pub(super) counters: Arc<Counters>,
 }
 
 impl std::fmt::Debug for Peer {
@@ -150,15 +154,6 @@ async fn accept_loop(listener: TcpListener, peer: Peer) {
     }
 }
 
-/// Per-session flags shared by the two relay directions (both run in the session's task).
-#[derive(Debug)]
-struct Flags {
-    /// `PROT P` (the default for implicit FTPS) rather than `PROT C`.
-    private: AtomicBool,
-    /// The client sent `FEAT` and its reply has not ended yet.
-    feat: AtomicBool,
-}
-
 async fn session(tcp: TcpStream, peer: Peer) -> io::Result<()> {
     let _ = tcp.set_nodelay(true);
     let client = with_timeout(HANDSHAKE_TIMEOUT, peer.acceptor.accept(tcp)).await?;
@@ -171,10 +166,7 @@ async fn session(tcp: TcpStream, peer: Peer) -> io::Result<()> {
     // libunftp side holds a strong sender, so the writer ends (and closes TLS) once libunftp
     // has closed the session and its last replies are out.
     let (tx, rx) = mpsc::channel::<Vec<u8>>(32);
-    let flags = Flags {
-        private: AtomicBool::new(true),
-        feat: AtomicBool::new(false),
-    };
+    let flags = Flags::new();
 
     let commands = relay_commands(BufReader::new(client_r), up_w, tx.downgrade(), &flags);
     let replies = relay_replies(BufReader::new(up_r), tx, &flags, &peer);
@@ -232,36 +224,6 @@ where
     ended
 }
 
-/// The front's own answer to `line`, or `None` to forward it.
-fn local_reply(line: &[u8], flags: &Flags) -> Option<String> {
-    let text = String::from_utf8_lossy(line);
-    let text = text.trim_end_matches(['\r', '\n']);
-    let (verb, arg) = text.split_once(' ').unwrap_or((text, ""));
-    let reply = match verb.to_ascii_uppercase().as_str() {
-        "PBSZ" => "200 PBSZ=0".to_owned(),
-        "PROT" => match arg.trim().to_ascii_uppercase().as_str() {
-            "P" => {
-                flags.private.store(true, Ordering::Relaxed);
-                "200 Data connections are protected (TLS)".to_owned()
-            }
-            "C" => {
-                flags.private.store(false, Ordering::Relaxed);
-                "200 Data connections are clear (no TLS)".to_owned()
-            }
-            other => format!("504 PROT {other} is not supported; use P or C"),
-        },
-        "AUTH" => "534 TLS is already in use (implicit FTPS)".to_owned(),
-        "CCC" => "534 The control connection stays protected".to_owned(),
-        "PORT" | "EPRT" => "502 Active mode is not offered here; use PASV or EPSV".to_owned(),
-        "FEAT" => {
-            flags.feat.store(true, Ordering::Relaxed);
-            return None;
-        }
-        _ => return None,
-    };
-    Some(reply + "\r\n")
-}
-
 /// libunftp → client: forwards replies, moving passive data connections to ports of the
 /// front. The data relays live in this future's `JoinSet`, so they end with the session.
 async fn relay_replies<R>(
@@ -279,13 +241,12 @@ where
         while data.try_join_next().is_some() {}
         let mut out = Vec::new();
         if let Some(reply) = passive_reply(&line) {
-            let private = flags.private.load(Ordering::Relaxed);
-            out = match data_port(peer, reply.port, private, &mut data).await {
+            let private = flags.private();
+            out = match data::data_port(peer, reply.port, private, &mut data).await {
                 Ok(port) => reply.rewritten(port).into_bytes(),
                 Err(e) => format!("425 Cannot open a data port: {e}\r\n").into_bytes(),
             };
-        } else if flags.feat.load(Ordering::Relaxed) && is_final_line(&line) {
-            flags.feat.store(false, Ordering::Relaxed);
+        } else if is_final_line(&line) && flags.take_feat() {
             if line.starts_with(b"211 ") {
                 out.extend_from_slice(b" PBSZ\r\n PROT\r\n");
             }
@@ -312,139 +273,6 @@ where
     client.shutdown().await
 }
 
-/// A `227` or `229` reply and the libunftp port it names.
-#[derive(Debug, PartialEq, Eq)]
-struct Passive {
-    extended: bool,
-    port: u16,
-}
-
-impl Passive {
-    fn rewritten(&self, port: u16) -> String {
-        if self.extended {
-            format!("229 Entering Extended Passive Mode (|||{port}|)\r\n")
-        } else {
-            format!(
-                "227 Entering Passive Mode (127,0,0,1,{},{})\r\n",
-                port >> 8,
-                port & 0xff
-            )
-        }
-    }
-}
-
-/// Parses `227 … (h1,h2,h3,h4,p1,p2)` and `229 … (|||port|)`.
-fn passive_reply(line: &[u8]) -> Option<Passive> {
-    let text = std::str::from_utf8(line).ok()?;
-    let inner = |text: &str| {
-        let open = text.find('(')?;
-        let close = open + text[open..].find(')')?;
-        Some(text[open + 1..close].to_owned())
-    };
-    if text.starts_with("227 ") {
-        let numbers: Vec<u16> = inner(text)?
-            .split(',')
-            .map(|n| n.trim().parse::<u8>().map(u16::from))
-            .collect::<std::result::Result<_, _>>()
-            .ok()?;
-        let [_, _, _, _, hi, lo] = numbers[..] else {
-            return None;
-        };
-        Some(Passive {
-            extended: false,
-            port: hi << 8 | lo,
-        })
-    } else if text.starts_with("229 ") {
-        let inner = inner(text)?;
-        let port = inner.strip_prefix("|||")?.strip_suffix('|')?.parse().ok()?;
-        Some(Passive {
-            extended: true,
-            port,
-        })
-    } else {
-        None
-    }
-}
-
-/// `NNN ` ends a reply (`NNN-` opens a multi-line one; other lines continue it).
-fn is_final_line(line: &[u8]) -> bool {
-    line.len() >= 4 && line[..3].iter().all(u8::is_ascii_digit) && line[3] == b' '
-}
-
-/// Binds a data port of the front for libunftp's passive `port` and spawns its relay.
-async fn data_port(
-    peer: &Peer,
-    port: u16,
-    private: bool,
-    tasks: &mut JoinSet<()>,
-) -> io::Result<u16> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
-    let front_port = listener.local_addr()?.port();
-    let backend = SocketAddr::new(peer.backend.ip(), port);
-    let peer = peer.clone();
-    tasks.spawn(async move {
-        if let Err(e) = data_relay(listener, backend, private, &peer).await {
-            tracing::debug!("implicit FTPS data connection to {backend} ended: {e}");
-        }
-    });
-    Ok(front_port)
-}
-
-async fn data_relay(
-    listener: TcpListener,
-    backend: SocketAddr,
-    private: bool,
-    peer: &Peer,
-) -> io::Result<()> {
-    let (tcp, _) = with_timeout(DATA_ACCEPT_TIMEOUT, listener.accept()).await?;
-    drop(listener);
-    let _ = tcp.set_nodelay(true);
-    // Connected before the handshake: the client waits for libunftp's `150` first.
-    let upstream = TcpStream::connect(backend).await?;
-    let _ = upstream.set_nodelay(true);
-    // Dropped early (the client reset its side, a handshake failed), the connection to
-    // libunftp is reset rather than closed, so that libunftp fails the transfer as it would
-    // for a client of its own, instead of taking a cut upload for a complete one. On the
-    // clean path libunftp has closed its side before the drop, so the reset costs nothing.
-    upstream.set_zero_linger()?;
-    if !private {
-        return relay(tcp, upstream).await;
-    }
-    let tls = with_timeout(HANDSHAKE_TIMEOUT, peer.acceptor.accept(tcp)).await?;
-    let counter = match tls.get_ref().1.handshake_kind() {
-        Some(rustls::HandshakeKind::Resumed) => &peer.counters.resumed,
-        _ => &peer.counters.full,
-    };
-    counter.fetch_add(1, Ordering::Relaxed);
-    relay(tls, upstream).await
-}
-
-/// Copies both ways until both sides have finished, passing each end-of-stream on; the
-/// first error ends both directions (and the caller drops both connections).
-async fn relay<A, B>(a: A, b: B) -> io::Result<()>
-where
-    A: AsyncRead + AsyncWrite,
-    B: AsyncRead + AsyncWrite,
-{
-    let (a_r, a_w) = tokio::io::split(a);
-    let (b_r, b_w) = tokio::io::split(b);
-    tokio::try_join!(pipe(a_r, b_w), pipe(b_r, a_w)).map(drop)
-}
-
-async fn pipe<R, W>(mut from: R, mut to: W) -> io::Result<()>
-where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
-{
-    match tokio::io::copy(&mut from, &mut to).await {
-        Ok(_) => {}
-        // A TLS peer that closes without close_notify has still sent all it meant to.
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {}
-        Err(e) => return Err(e),
-    }
-    to.shutdown().await
-}
-
 /// Reads one line (up to and including `\n`) into `line`; `false` at end of stream.
 async fn read_line<R: AsyncBufRead + Unpin>(
     reader: &mut R,
@@ -461,87 +289,11 @@ async fn read_line<R: AsyncBufRead + Unpin>(
     Ok(n > 0)
 }
 
-async fn with_timeout<T>(
+pub(super) async fn with_timeout<T>(
     limit: Duration,
     fut: impl Future<Output = io::Result<T>>,
 ) -> io::Result<T> {
     tokio::time::timeout(limit, fut)
         .await
         .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, format!("no progress in {limit:?}")))?
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn flags() -> Flags {
-        Flags {
-            private: AtomicBool::new(true),
-            feat: AtomicBool::new(false),
-        }
-    }
-
-    #[test]
-    fn passive_replies_are_parsed_and_rewritten() {
-        let p = passive_reply(b"227 Entering Passive Mode (127,0,0,1,78,32)\r\n").unwrap();
-        assert_eq!(
-            p,
-            Passive {
-                extended: false,
-                port: 78 * 256 + 32
-            }
-        );
-        assert_eq!(
-            p.rewritten(40000),
-            "227 Entering Passive Mode (127,0,0,1,156,64)\r\n"
-        );
-        let p = passive_reply(b"229 Entering Extended Passive Mode (|||15123|)\r\n").unwrap();
-        assert_eq!(
-            p,
-            Passive {
-                extended: true,
-                port: 15123
-            }
-        );
-        assert_eq!(
-            p.rewritten(7),
-            "229 Entering Extended Passive Mode (|||7|)\r\n"
-        );
-        assert!(passive_reply(b"227 (1,2,3)\r\n").is_none());
-        assert!(passive_reply(b"227 (1,2,3,4,5,300)\r\n").is_none());
-        assert!(passive_reply(b"229 (|||x|)\r\n").is_none());
-        assert!(passive_reply(b"226 Transfer complete (1,2,3,4,5,6)\r\n").is_none());
-    }
-
-    #[test]
-    fn tls_commands_are_answered_locally() {
-        let f = flags();
-        assert_eq!(local_reply(b"PBSZ 0\r\n", &f).unwrap(), "200 PBSZ=0\r\n");
-        assert!(local_reply(b"prot c\r\n", &f).unwrap().starts_with("200 "));
-        assert!(!f.private.load(Ordering::Relaxed));
-        assert!(local_reply(b"PROT P\r\n", &f).unwrap().starts_with("200 "));
-        assert!(f.private.load(Ordering::Relaxed));
-        assert!(local_reply(b"PROT S\r\n", &f).unwrap().starts_with("504 "));
-        assert!(
-            local_reply(b"AUTH TLS\r\n", &f)
-                .unwrap()
-                .starts_with("534 ")
-        );
-        assert!(
-            local_reply(b"EPRT |1|127.0.0.1|5000|\r\n", &f)
-                .unwrap()
-                .starts_with("502 ")
-        );
-        assert_eq!(local_reply(b"RETR a.jpg\r\n", &f), None);
-        assert_eq!(local_reply(b"FEAT\r\n", &f), None);
-        assert!(f.feat.load(Ordering::Relaxed));
-    }
-
-    #[test]
-    fn final_reply_lines_are_told_apart() {
-        assert!(is_final_line(b"211 END\r\n"));
-        assert!(!is_final_line(b"211-Extensions supported:\r\n"));
-        assert!(!is_final_line(b" MLSD\r\n"));
-        assert!(!is_final_line(b"21\r\n"));
-    }
 }
