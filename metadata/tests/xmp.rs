@@ -231,6 +231,36 @@ fn file_writes_are_atomic() {
 }
 
 #[test]
+fn concurrent_file_writes_each_land_whole() {
+    // Several writers of one sidecar at once (two jobs touching the same asset): every write
+    // succeeds, the file holds one of them whole, and no temporary file is left.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.xmp");
+    let titles: Vec<String> = (0..16)
+        .map(|i| format!("title {i} {}", "x".repeat(i * 500)))
+        .collect();
+    std::thread::scope(|s| {
+        for title in &titles {
+            let path = &path;
+            s.spawn(move || {
+                let mut m = AssetMetadata::default();
+                m.title = Some(title.clone());
+                for _ in 0..20 {
+                    write_xmp_file(path, &m).unwrap();
+                }
+            });
+        }
+    });
+    let back = XmpReader::new().read_path(&path).unwrap();
+    assert!(titles.contains(back.title.as_ref().unwrap()));
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["a.xmp"]);
+}
+
+#[test]
 fn a_familiar_prefix_on_a_foreign_namespace_keeps_its_namespace() {
     // Found by fuzzing: `stEvt` bound to another URI must not be rewritten as the real one,
     // and a second `dc` namespace must not collide with Dublin Core.

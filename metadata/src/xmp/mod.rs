@@ -45,6 +45,7 @@ mod write;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write as _};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Position, Result};
 use crate::model::AssetMetadata;
@@ -66,16 +67,23 @@ pub fn write_xmp(meta: &AssetMetadata) -> Result<String> {
 }
 
 /// Writes a sidecar file atomically: to a temporary file beside it, then renamed over it,
-/// so a reader never sees half a file.
+/// so a reader never sees half a file. Each call has a temporary file of its own, so
+/// concurrent writers of one sidecar each land whole (the last rename wins).
 pub fn write_xmp_file(path: impl AsRef<Path>, meta: &AssetMetadata) -> Result<()> {
+    /// Tells apart the temporary files of the writes in flight in this process.
+    static WRITES: AtomicU64 = AtomicU64::new(0);
     let path = path.as_ref();
     let text = write_xmp(meta)?;
     let pos = Position::new().with_file(Some(&path.display().to_string()));
     let mut tmp_name = path.as_os_str().to_owned();
-    tmp_name.push(".tmp");
+    tmp_name.push(format!(
+        ".{}-{}.tmp",
+        std::process::id(),
+        WRITES.fetch_add(1, Ordering::Relaxed)
+    ));
     let tmp = std::path::PathBuf::from(tmp_name);
     let res = (|| {
-        let mut f = File::create(&tmp)?;
+        let mut f = File::options().write(true).create_new(true).open(&tmp)?;
         f.write_all(text.as_bytes())?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)
