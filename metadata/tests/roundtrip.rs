@@ -241,4 +241,37 @@ fn csv_writer_refuses_what_it_cannot_read_back() {
             .contains("\"Caption\" would read back as Field(Description)"),
         "{err}"
     );
+    // The reader splits keyword cells on `;`, `|` or `,` only: "a/b" would come back as one
+    // keyword, so another separator is refused up front.
+    for sep in ["/", " ", " - "] {
+        let Err(err) = WriterBuilder::new()
+            .keyword_separator(sep)
+            .from_writer(Vec::new())
+        else {
+            panic!("{sep:?} accepted");
+        };
+        assert!(
+            err.to_string()
+                .starts_with("invalid option `keyword_separator`"),
+            "{sep:?}: {err}"
+        );
+    }
+    for sep in [";", " | ", ", "] {
+        let mut m = AssetMetadata::default();
+        m.keywords.extend(["a", "b"]);
+        let mut out = Vec::new();
+        let mut w = WriterBuilder::new()
+            .keyword_separator(sep)
+            .from_writer(&mut out)
+            .unwrap();
+        w.write("x.jpg", &m).unwrap();
+        drop(w);
+        let back = MappingBuilder::new()
+            .from_reader(&out[..])
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap();
+        assert_eq!(back.metadata.keywords, m.keywords, "{sep:?}");
+    }
 }

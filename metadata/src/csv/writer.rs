@@ -177,8 +177,10 @@ impl WriterBuilder {
         self
     }
 
-    /// How keywords are joined (default `"; "`). Its first non-space character must not
-    /// occur in any keyword written; with `;` (the default) any keyword is safe.
+    /// How keywords are joined (default `"; "`): `;`, `|` or `,`, with spaces around it if
+    /// wished, the characters the reader splits keyword cells on (anything else is refused
+    /// by [`from_writer`](Self::from_writer)). A keyword that holds the separator, or one
+    /// the reader prefers (`;` over `|` over `,`), is refused when written.
     ///
     /// ```
     /// # use asset_metadata::csv::{WriteColumn, WriterBuilder};
@@ -263,8 +265,8 @@ impl WriterBuilder {
     /// Checks the columns, writes the header and returns the writer.
     ///
     /// Refused: no key column or several; a header that the reader would map elsewhere
-    /// (a custom column named `Caption` would read back as the description); a separator
-    /// that is blank or the delimiter.
+    /// (a custom column named `Caption` would read back as the description); a keyword
+    /// separator other than `;`, `|` or `,`.
     pub fn from_writer<W: Write>(&self, mut writer: W) -> Result<ManifestWriter<W>> {
         self.check()?;
         let pos = Position::new().with_file(self.file_name.as_deref());
@@ -326,11 +328,16 @@ impl WriterBuilder {
                 )));
             }
         }
+        // The reader splits keyword cells on the first of `;` `|` `,` it finds, so only
+        // those read back as separators.
         match self.keyword_separator.trim().chars().next() {
-            Some(_) => Ok(()),
+            Some(';' | '|' | ',') => Ok(()),
             _ => Err(Error::InvalidConfig {
                 key: "keyword_separator",
-                message: format!("{:?} cannot separate keywords", self.keyword_separator),
+                message: format!(
+                    "{:?} cannot separate keywords: the reader splits on `;`, `|` or `,`",
+                    self.keyword_separator
+                ),
             }),
         }
     }
