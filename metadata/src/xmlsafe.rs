@@ -154,6 +154,11 @@ impl<R: BufRead> SafeReader<R> {
         p
     }
 
+    /// The bytes of input read so far.
+    pub(crate) fn consumed(&self) -> u64 {
+        self.xml.get_ref().consumed
+    }
+
     /// The line where the last event started.
     pub(crate) fn line(&self) -> u64 {
         self.event_line

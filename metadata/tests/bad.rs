@@ -128,6 +128,43 @@ fn a_10_mb_xml_text_is_refused() {
 }
 
 #[test]
+fn an_xml_record_larger_than_the_record_limit_is_refused() {
+    // Many small elements, each within every other limit: the record as a whole is too big
+    // to hold in memory. Records below the limit read, however large the document.
+    let small = "<asset file=\"s.jpg\"><title>fine</title></asset>";
+    let mut doc = String::from("<assets>");
+    for i in 0..50 {
+        doc.push_str(&small.replace("s.jpg", &format!("s{i}.jpg")));
+    }
+    doc.push_str("<asset file=\"big.jpg\">");
+    for i in 0..200 {
+        doc.push_str(&format!("<note{i}>{}</note{i}>", "x".repeat(100)));
+    }
+    doc.push_str("</asset></assets>");
+    let mut config = XmlManifestConfig::default();
+    config.max_record_bytes = 10_000;
+    let rows: Vec<_> = config
+        .reader(doc.as_bytes())
+        .unwrap()
+        .file_name("big.xml")
+        .collect();
+    assert_eq!(rows.len(), 51);
+    assert!(rows[..50].iter().all(Result::is_ok));
+    let err = rows[50].as_ref().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(
+        err.to_string()
+            .starts_with("big.xml, line 1, element /assets/asset/note"),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .ends_with("a record exceeds the limit of 10000"),
+        "{err}"
+    );
+}
+
+#[test]
 fn an_oversized_xmp_is_refused() {
     let mut data = b"<x:xmpmeta xmlns:x='adobe:ns:meta/'>".to_vec();
     for _ in 0..20_000 {

@@ -117,6 +117,9 @@ pub struct XmlManifestConfig {
     pub max_text_bytes: usize,
     /// The most elements in one record.
     pub max_record_elements: usize,
+    /// The most bytes of input one record may take (it is held in memory while it is
+    /// mapped).
+    pub max_record_bytes: u64,
 }
 
 impl Default for XmlManifestConfig {
@@ -146,6 +149,7 @@ impl Default for XmlManifestConfig {
             max_attributes: 256,
             max_text_bytes: 1024 * 1024,
             max_record_elements: 100_000,
+            max_record_bytes: 64 * 1024 * 1024,
         }
     }
 }

@@ -77,6 +77,7 @@ impl<R: BufRead> XmlManifestReader<R> {
 
     fn read_record(&mut self, qname: String, attrs: Vec<(String, String)>) -> Result<El> {
         let mut count = 1usize;
+        let start = self.xml.consumed();
         let mut stack = vec![El {
             qname,
             attrs,
@@ -84,7 +85,15 @@ impl<R: BufRead> XmlManifestReader<R> {
             ..El::default()
         }];
         loop {
-            match self.xml.next()? {
+            let event = self.xml.next()?;
+            if self.xml.consumed() - start > self.config.max_record_bytes {
+                return Err(Error::Limit {
+                    pos: Box::new(self.xml.pos()),
+                    what: "a record".into(),
+                    limit: usize::try_from(self.config.max_record_bytes).unwrap_or(usize::MAX),
+                });
+            }
+            match event {
                 Ev::Start(name, attrs) => {
                     count += 1;
                     if count > self.config.max_record_elements {
