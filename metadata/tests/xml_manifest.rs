@@ -164,3 +164,22 @@ fn config_is_plain_data() {
         "invalid option `key`: bad path \"a/@b/c\""
     );
 }
+
+#[test]
+fn the_writer_refuses_keys_the_reader_would_refuse_or_change() {
+    let config = XmlManifestConfig::default();
+    let mut w = config.writer(Vec::new()).unwrap();
+    for key in ["", "  ", " a.jpg", "a.jpg\n"] {
+        let err = w.write(key, &AssetMetadata::default()).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("a file key must be non-empty and trimmed"),
+            "{key:?}: {err}"
+        );
+    }
+    w.write("b.jpg", &AssetMetadata::default()).unwrap();
+    let out = String::from_utf8(w.finish().unwrap()).unwrap();
+    let rows = read(&config, &out);
+    assert_eq!(rows.len(), 1, "nothing half-written:\n{out}");
+    assert_eq!(rows[0].key, "b.jpg");
+}

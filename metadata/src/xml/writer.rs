@@ -105,6 +105,9 @@ impl<W: Write> XmlManifestWriter<W> {
 
     /// Writes one record with extra named values (asset id, status…), written as custom
     /// fields.
+    ///
+    /// A key that is empty or has surrounding whitespace is refused (the reader would
+    /// refuse or trim it), and nothing of the record is written.
     pub fn write_with(
         &mut self,
         key: &str,
@@ -113,6 +116,13 @@ impl<W: Write> XmlManifestWriter<W> {
     ) -> Result<()> {
         self.records += 1;
         let pos = Position::new().with_record(self.records);
+        if key.trim().is_empty() || key.trim() != key {
+            return Err(
+                Error::invalid_value(key, "a file key must be non-empty and trimmed").at(&pos
+                    .clone()
+                    .with_element(format!("{}/{}", self.config.record, self.config.key))),
+            );
+        }
         let mut rec = WEl::named(&self.config.record);
         put(
             &mut rec,
