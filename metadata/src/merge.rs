@@ -18,7 +18,8 @@ pub enum MergePolicy {
     /// The incoming record wins even when its field is unset (which clears the field).
     Replace,
     /// Lists (keywords, custom lists) get the incoming items not yet present, at the end.
-    /// Text gets the incoming text appended after a space, unless it is already there.
+    /// Text gets the incoming text appended after a space, unless it is already there as
+    /// whole words (so merging twice appends once).
     /// Dates, ratings and statuses behave as [`Overwrite`](Self::Overwrite).
     Append,
     /// The existing value is kept; the incoming one only fills an unset field.
@@ -139,7 +140,7 @@ fn merge_field(
                 (target.text_mut(field), incoming.get(field))
             {
                 match slot {
-                    Some(old) if old.contains(new.as_str()) => {}
+                    Some(old) if contains_words(old, &new) => {}
                     Some(old) => {
                         old.push(' ');
                         old.push_str(&new);
@@ -152,6 +153,16 @@ fn merge_field(
         }
         _ => {}
     }
+}
+
+/// Whether `needle` occurs in `text` as whole words: not inside a longer word, so that
+/// "Paris" is not found in "Parisian".
+fn contains_words(text: &str, needle: &str) -> bool {
+    let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+    needle.is_empty()
+        || text.match_indices(needle).any(|(at, found)| {
+            !word(text[..at].chars().next_back()) && !word(text[at + found.len()..].chars().next())
+        })
 }
 
 fn merge_custom(target: &mut AssetMetadata, name: &str, value: &FieldValue, policy: MergePolicy) {
@@ -310,6 +321,25 @@ mod tests {
         );
         assert_eq!(t.date_created, inc.date_created);
         assert_eq!(d.to_string(), "Description, Keywords, Date Created, X");
+    }
+
+    #[test]
+    fn append_skips_text_already_there_as_whole_words_only() {
+        let merge = Merge::new(MergePolicy::Append);
+        let mut t = AssetMetadata::default();
+        t.description = Some("Parisian cafe at dawn".into());
+        let mut inc = AssetMetadata::default();
+        for (incoming, want) in [
+            ("Paris", "Parisian cafe at dawn Paris"),
+            ("Paris", "Parisian cafe at dawn Paris"),
+            ("at dawn", "Parisian cafe at dawn Paris"),
+            ("dawn Paris", "Parisian cafe at dawn Paris"),
+            ("caf", "Parisian cafe at dawn Paris caf"),
+        ] {
+            inc.description = Some(incoming.into());
+            merge.apply(&mut t, &inc);
+            assert_eq!(t.description.as_deref(), Some(want), "{incoming}");
+        }
     }
 
     #[test]
