@@ -269,33 +269,11 @@ pub enum Error {
     },
 }
 
-impl Error {
-    /// What kind of failure this is.
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            Error::Io { source, .. } => match source.kind() {
-                std::io::ErrorKind::NotFound => ErrorKind::NotFound,
-                std::io::ErrorKind::PermissionDenied => ErrorKind::PermissionDenied,
-                std::io::ErrorKind::Interrupted
-                | std::io::ErrorKind::TimedOut
-                | std::io::ErrorKind::WouldBlock => ErrorKind::Transient,
-                std::io::ErrorKind::InvalidData => ErrorKind::InvalidInput,
-                _ => ErrorKind::Unexpected,
-            },
-            Error::Forbidden { .. } => ErrorKind::Unsupported,
-            Error::Encoding { .. } => ErrorKind::InvalidInput,
-            _ => ErrorKind::InvalidInput,
-        }
-    }
-
-    /// Whether trying again may succeed (only passing I/O faults).
-    pub fn is_retryable(&self) -> bool {
-        self.kind() == ErrorKind::Transient
-    }
-
-    /// Where the error was found, if it came from input.
-    pub fn position(&self) -> Option<&Position> {
-        match self {
+/// The `pos` field of any variant that has one (by reference or by mutable reference,
+/// as `$error` is).
+macro_rules! pos_of {
+    ($error:expr) => {
+        match $error {
             Error::Io { pos, .. }
             | Error::Csv { pos, .. }
             | Error::Xml { pos, .. }
@@ -310,6 +288,35 @@ impl Error {
             | Error::Forbidden { pos, .. } => Some(pos),
             Error::InvalidConfig { .. } => None,
         }
+    };
+}
+
+impl Error {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Io { source, .. } => match source.kind() {
+                std::io::ErrorKind::NotFound => ErrorKind::NotFound,
+                std::io::ErrorKind::PermissionDenied => ErrorKind::PermissionDenied,
+                std::io::ErrorKind::Interrupted
+                | std::io::ErrorKind::TimedOut
+                | std::io::ErrorKind::WouldBlock => ErrorKind::Transient,
+                std::io::ErrorKind::InvalidData => ErrorKind::InvalidInput,
+                _ => ErrorKind::Unexpected,
+            },
+            Error::Forbidden { .. } => ErrorKind::Unsupported,
+            _ => ErrorKind::InvalidInput,
+        }
+    }
+
+    /// Whether trying again may succeed (only passing I/O faults).
+    pub fn is_retryable(&self) -> bool {
+        self.kind() == ErrorKind::Transient
+    }
+
+    /// Where the error was found, if it came from input.
+    pub fn position(&self) -> Option<&Position> {
+        pos_of!(self).map(|p| &**p)
     }
 
     /// Fills in the parts of the position that are still unknown (used when an error
@@ -340,21 +347,7 @@ impl Error {
     }
 
     fn position_mut(&mut self) -> Option<&mut Box<Position>> {
-        match self {
-            Error::Io { pos, .. }
-            | Error::Csv { pos, .. }
-            | Error::Xml { pos, .. }
-            | Error::Structure { pos, .. }
-            | Error::MissingKeyColumn { pos, .. }
-            | Error::DuplicateKey { pos, .. }
-            | Error::EmptyKey { pos }
-            | Error::UnknownColumn { pos }
-            | Error::InvalidValue { pos, .. }
-            | Error::Limit { pos, .. }
-            | Error::Encoding { pos, .. }
-            | Error::Forbidden { pos, .. } => Some(pos),
-            Error::InvalidConfig { .. } => None,
-        }
+        pos_of!(self)
     }
 
     pub(crate) fn invalid_value(value: &str, reason: impl Into<String>) -> Self {
