@@ -79,81 +79,50 @@ pub struct AssetMetadata {
     pub custom: CustomFields,
 }
 
-macro_rules! text_field {
-    ($self:ident, $field:expr, |$slot:ident| $body:expr, else $other:expr) => {
-        match $field {
-            Field::Title => {
-                let $slot = &$self.title;
-                $body
+/// The plain text fields and their slots, listed once: `AssetMetadata::text` and
+/// `AssetMetadata::text_mut` are generated from this list.
+macro_rules! text_fields {
+    ($($variant:ident => $slot:ident),* $(,)?) => {
+        impl AssetMetadata {
+            /// The slot of a plain text field; `None` for keywords, dates, ratings and
+            /// statuses.
+            pub(crate) fn text(&self, field: Field) -> Option<&Option<String>> {
+                match field {
+                    $(Field::$variant => Some(&self.$slot),)*
+                    _ => None,
+                }
             }
-            Field::Headline => {
-                let $slot = &$self.headline;
-                $body
+
+            /// The slot of a plain text field, for readers and merges that fill it.
+            pub(crate) fn text_mut(&mut self, field: Field) -> Option<&mut Option<String>> {
+                match field {
+                    $(Field::$variant => Some(&mut self.$slot),)*
+                    _ => None,
+                }
             }
-            Field::Description => {
-                let $slot = &$self.description;
-                $body
-            }
-            Field::CaptionWriter => {
-                let $slot = &$self.caption_writer;
-                $body
-            }
-            Field::Creator => {
-                let $slot = &$self.creator;
-                $body
-            }
-            Field::CreatorJobTitle => {
-                let $slot = &$self.creator_job_title;
-                $body
-            }
-            Field::CreditLine => {
-                let $slot = &$self.credit_line;
-                $body
-            }
-            Field::Source => {
-                let $slot = &$self.source;
-                $body
-            }
-            Field::CopyrightNotice => {
-                let $slot = &$self.copyright_notice;
-                $body
-            }
-            Field::RightsUsageTerms => {
-                let $slot = &$self.rights_usage_terms;
-                $body
-            }
-            Field::SpecialInstructions => {
-                let $slot = &$self.special_instructions;
-                $body
-            }
-            Field::JobId => {
-                let $slot = &$self.job_id;
-                $body
-            }
-            Field::Sublocation => {
-                let $slot = &$self.sublocation;
-                $body
-            }
-            Field::City => {
-                let $slot = &$self.city;
-                $body
-            }
-            Field::State => {
-                let $slot = &$self.state;
-                $body
-            }
-            Field::Country => {
-                let $slot = &$self.country;
-                $body
-            }
-            Field::CountryCode => {
-                let $slot = &$self.country_code;
-                $body
-            }
-            _ => $other,
         }
     };
 }
+
+text_fields!(
+    Title => title,
+    Headline => headline,
+    Description => description,
+    CaptionWriter => caption_writer,
+    Creator => creator,
+    CreatorJobTitle => creator_job_title,
+    CreditLine => credit_line,
+    Source => source,
+    CopyrightNotice => copyright_notice,
+    RightsUsageTerms => rights_usage_terms,
+    SpecialInstructions => special_instructions,
+    JobId => job_id,
+    Sublocation => sublocation,
+    City => city,
+    State => state,
+    Country => country,
+    CountryCode => country_code,
+);
 
 impl AssetMetadata {
     /// A record with nothing set.
@@ -175,7 +144,7 @@ impl AssetMetadata {
             Field::Rating => self.rating.is_some(),
             Field::ModelReleaseStatus => self.model_release.is_some(),
             Field::PropertyReleaseStatus => self.property_release.is_some(),
-            f => text_field!(self, f, |slot| slot.is_some(), else false),
+            f => self.text(f).is_some_and(Option::is_some),
         }
     }
 
@@ -193,7 +162,7 @@ impl AssetMetadata {
             Field::Rating => self.rating.map(|v| v.to_string()),
             Field::ModelReleaseStatus => self.model_release.map(|v| v.to_string()),
             Field::PropertyReleaseStatus => self.property_release.map(|v| v.to_string()),
-            f => text_field!(self, f, |slot| slot.clone(), else None),
+            f => self.text(f).cloned().flatten(),
         };
         text.map(FieldValue::Text)
     }
@@ -237,23 +206,11 @@ impl AssetMetadata {
             Field::Rating => self.rating = opt(t)?,
             Field::ModelReleaseStatus => self.model_release = opt(t)?,
             Field::PropertyReleaseStatus => self.property_release = opt(t)?,
-            Field::Title => assign(&mut self.title, t),
-            Field::Headline => assign(&mut self.headline, t),
-            Field::Description => assign(&mut self.description, t),
-            Field::CaptionWriter => assign(&mut self.caption_writer, t),
-            Field::Creator => assign(&mut self.creator, t),
-            Field::CreatorJobTitle => assign(&mut self.creator_job_title, t),
-            Field::CreditLine => assign(&mut self.credit_line, t),
-            Field::Source => assign(&mut self.source, t),
-            Field::CopyrightNotice => assign(&mut self.copyright_notice, t),
-            Field::RightsUsageTerms => assign(&mut self.rights_usage_terms, t),
-            Field::SpecialInstructions => assign(&mut self.special_instructions, t),
-            Field::JobId => assign(&mut self.job_id, t),
-            Field::Sublocation => assign(&mut self.sublocation, t),
-            Field::City => assign(&mut self.city, t),
-            Field::State => assign(&mut self.state, t),
-            Field::Country => assign(&mut self.country, t),
-            Field::CountryCode => assign(&mut self.country_code, t),
+            f => {
+                if let Some(slot) = self.text_mut(f) {
+                    assign(slot, t);
+                }
+            }
         }
         Ok(())
     }
@@ -320,53 +277,12 @@ impl AssetMetadata {
             Field::Rating => self.rating = other.rating,
             Field::ModelReleaseStatus => self.model_release = other.model_release,
             Field::PropertyReleaseStatus => self.property_release = other.property_release,
-            Field::Title => self.title.clone_from(&other.title),
-            Field::Headline => self.headline.clone_from(&other.headline),
-            Field::Description => self.description.clone_from(&other.description),
-            Field::CaptionWriter => self.caption_writer.clone_from(&other.caption_writer),
-            Field::Creator => self.creator.clone_from(&other.creator),
-            Field::CreatorJobTitle => self.creator_job_title.clone_from(&other.creator_job_title),
-            Field::CreditLine => self.credit_line.clone_from(&other.credit_line),
-            Field::Source => self.source.clone_from(&other.source),
-            Field::CopyrightNotice => self.copyright_notice.clone_from(&other.copyright_notice),
-            Field::RightsUsageTerms => self
-                .rights_usage_terms
-                .clone_from(&other.rights_usage_terms),
-            Field::SpecialInstructions => {
-                self.special_instructions
-                    .clone_from(&other.special_instructions);
+            f => {
+                if let (Some(to), Some(from)) = (self.text_mut(f), other.text(f)) {
+                    to.clone_from(from);
+                }
             }
-            Field::JobId => self.job_id.clone_from(&other.job_id),
-            Field::Sublocation => self.sublocation.clone_from(&other.sublocation),
-            Field::City => self.city.clone_from(&other.city),
-            Field::State => self.state.clone_from(&other.state),
-            Field::Country => self.country.clone_from(&other.country),
-            Field::CountryCode => self.country_code.clone_from(&other.country_code),
         }
-    }
-
-    /// The text slot of a plain text field, for merges that append text.
-    pub(crate) fn text_mut(&mut self, field: Field) -> Option<&mut Option<String>> {
-        Some(match field {
-            Field::Title => &mut self.title,
-            Field::Headline => &mut self.headline,
-            Field::Description => &mut self.description,
-            Field::CaptionWriter => &mut self.caption_writer,
-            Field::Creator => &mut self.creator,
-            Field::CreatorJobTitle => &mut self.creator_job_title,
-            Field::CreditLine => &mut self.credit_line,
-            Field::Source => &mut self.source,
-            Field::CopyrightNotice => &mut self.copyright_notice,
-            Field::RightsUsageTerms => &mut self.rights_usage_terms,
-            Field::SpecialInstructions => &mut self.special_instructions,
-            Field::JobId => &mut self.job_id,
-            Field::Sublocation => &mut self.sublocation,
-            Field::City => &mut self.city,
-            Field::State => &mut self.state,
-            Field::Country => &mut self.country,
-            Field::CountryCode => &mut self.country_code,
-            _ => return None,
-        })
     }
 
     /// Whether `field` holds the same value in `self` and `other`.

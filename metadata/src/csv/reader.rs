@@ -40,7 +40,7 @@ impl Slot {
         match column {
             Column::Key => Slot::Key,
             Column::Field(Field::Keywords) => Slot::Keywords,
-            Column::Field(f) if AssetMetadata::default().text_mut(*f).is_some() => Slot::Text(*f),
+            Column::Field(f) if AssetMetadata::default().text(*f).is_some() => Slot::Text(*f),
             Column::Field(f) => Slot::Parsed(*f),
             Column::TimeCreated => Slot::Time,
             Column::Custom(_) => Slot::Custom,

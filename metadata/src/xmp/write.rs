@@ -164,15 +164,10 @@ fn builtin(meta: &AssetMetadata) -> Vec<(String, W)> {
             Field::Title
             | Field::Description
             | Field::CopyrightNotice
-            | Field::RightsUsageTerms => {
-                let value = match field {
-                    Field::Title => text(&meta.title),
-                    Field::Description => text(&meta.description),
-                    Field::CopyrightNotice => text(&meta.copyright_notice),
-                    _ => text(&meta.rights_usage_terms),
-                };
-                value.map(|v| W::Alt(vec![("x-default".into(), v)]))
-            }
+            | Field::RightsUsageTerms => meta
+                .text(field)
+                .and_then(text)
+                .map(|v| W::Alt(vec![("x-default".into(), v)])),
             Field::CopyrightStatus => meta.copyright_status.map(|s| W::Text(s.as_xmp().into())),
             Field::ModelReleaseStatus => meta.model_release.map(|s| W::Text(s.plus_uri(true))),
             Field::PropertyReleaseStatus => {
