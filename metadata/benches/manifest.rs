@@ -10,25 +10,10 @@ use std::time::Duration;
 use asset_metadata::csv::MappingBuilder;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
-const ROWS: usize = 100_000;
+#[path = "support/manifest_data.rs"]
+mod manifest_data;
 
-fn manifest() -> Vec<u8> {
-    let mut out = String::from(
-        "SourceFile,Title,Description,Keywords,Creator,City,Country,Date Created,Rating,Client Code\n",
-    );
-    for i in 0..ROWS {
-        out.push_str(&format!(
-            "shoot/{:03}/IMG_{i:06}.jpg,Harbour {i},\"Boats and nets on the river, morning {i}\",\
-             \"sea; boat; dawn; Porto; tag{}\",Ana Lima,Porto,Portugal,2023:05:01 06:{:02}:00,{},ACME-{}\n",
-            i / 1000,
-            i % 50,
-            i % 60,
-            i % 6,
-            i % 97
-        ));
-    }
-    out.into_bytes()
-}
+use manifest_data::{ROWS, manifest};
 
 fn bench(c: &mut Criterion) {
     let data = manifest();
