@@ -367,6 +367,19 @@ impl Error {
     }
 }
 
+/// Opens `path` for reading. Returns the file and the name errors should give it: `name`
+/// when the caller set one, the path otherwise (a failed open already names it).
+pub(crate) fn open_file(
+    path: &std::path::Path,
+    name: Option<&str>,
+) -> Result<(std::fs::File, String)> {
+    let name = name.map_or_else(|| path.display().to_string(), str::to_owned);
+    match std::fs::File::open(path) {
+        Ok(file) => Ok((file, name)),
+        Err(e) => Err(Error::io(Position::new().with_file(Some(&name)), "open", e)),
+    }
+}
+
 /// Cuts a value to at most 80 characters for an error message.
 pub(crate) fn clip(value: &str) -> String {
     const MAX: usize = 80;

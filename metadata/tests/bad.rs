@@ -215,3 +215,36 @@ fn errors_never_panic_on_truncated_inputs() {
         }
     }
 }
+
+#[test]
+fn a_missing_file_is_not_found_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nowhere.csv");
+    let shown = path.display().to_string();
+    let errors = [
+        MappingBuilder::new().from_path(&path).err().unwrap(),
+        XmpReader::new().read_path(&path).err().unwrap(),
+        XmlManifestConfig::default()
+            .reader_from_path(&path)
+            .err()
+            .unwrap(),
+    ];
+    for err in errors {
+        assert_eq!(err.kind(), ErrorKind::NotFound);
+        assert!(
+            err.to_string()
+                .starts_with(&format!("{shown}: open failed")),
+            "{err}"
+        );
+    }
+    // A name given to the reader wins over the path.
+    let err = MappingBuilder::new()
+        .file_name("upload.csv")
+        .from_path(&path)
+        .err()
+        .unwrap();
+    assert!(
+        err.to_string().starts_with("upload.csv: open failed"),
+        "{err}"
+    );
+}

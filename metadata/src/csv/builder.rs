@@ -7,7 +7,7 @@ use std::path::Path;
 use super::field_map::FieldMap;
 use super::reader::ManifestReader;
 use super::text::Encoding;
-use crate::error::{Error, Position, Result};
+use crate::error::{Result, open_file};
 use crate::keywords::KeywordSeparator;
 
 /// What to do with a column the [`FieldMap`] does not know.
@@ -272,13 +272,9 @@ impl MappingBuilder {
 
     /// Opens a file and reads its header.
     pub fn from_path(&self, path: impl AsRef<Path>) -> Result<ManifestReader<File>> {
-        let path = path.as_ref();
+        let (file, name) = open_file(path.as_ref(), self.file_name.as_deref())?;
         let mut this = self.clone();
-        if this.file_name.is_none() {
-            this.file_name = Some(path.display().to_string());
-        }
-        let pos = Position::new().with_file(this.file_name.as_deref());
-        let file = File::open(path).map_err(|e| Error::io(pos, "open", e))?;
+        this.file_name = Some(name);
         ManifestReader::new(this, file)
     }
 

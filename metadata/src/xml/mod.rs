@@ -42,7 +42,7 @@ use serde::{Deserialize, Serialize};
 pub use reader::XmlManifestReader;
 pub use writer::XmlManifestWriter;
 
-use crate::error::{Error, Position, Result};
+use crate::error::{Error, Result, open_file};
 use crate::field::Field;
 
 /// What a path feeds.
@@ -238,10 +238,7 @@ impl XmlManifestConfig {
         &self,
         path: impl AsRef<Path>,
     ) -> Result<XmlManifestReader<BufReader<File>>> {
-        let path = path.as_ref();
-        let name = path.display().to_string();
-        let file = File::open(path)
-            .map_err(|e| Error::io(Position::new().with_file(Some(&name)), "open", e))?;
+        let (file, name) = open_file(path.as_ref(), None)?;
         XmlManifestReader::new(self, BufReader::new(file), Some(name))
     }
 

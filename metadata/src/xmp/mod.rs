@@ -47,7 +47,7 @@ use std::io::{BufRead, BufReader, Write as _};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::error::{Error, Position, Result};
+use crate::error::{Error, Position, Result, open_file};
 use crate::model::AssetMetadata;
 use crate::xmlsafe::{Limits, SafeReader};
 
@@ -200,13 +200,9 @@ impl XmpReader {
 
     /// Reads a sidecar file.
     pub fn read_path(&self, path: impl AsRef<Path>) -> Result<AssetMetadata> {
-        let path = path.as_ref();
+        let (file, name) = open_file(path.as_ref(), self.file_name.as_deref())?;
         let mut this = self.clone();
-        if this.file_name.is_none() {
-            this.file_name = Some(path.display().to_string());
-        }
-        let pos = Position::new().with_file(this.file_name.as_deref());
-        let file = File::open(path).map_err(|e| Error::io(pos, "open", e))?;
+        this.file_name = Some(name);
         this.read_from(BufReader::new(file))
     }
 }
