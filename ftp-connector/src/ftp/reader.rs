@@ -20,12 +20,12 @@ use crate::error::{Error, ErrorKind, Operation, Result};
 use crate::fs::ByteStream;
 use crate::path::RemotePath;
 
-/// Bytes asked of the socket per read, at most.
-const CHUNK: usize = 256 * 1024;
-/// A fresh buffer is allocated when less than this is left in the current one.
+/// The read buffer: bytes asked of the socket per read, at most.
+const CHUNK: usize = 1024 * 1024;
+/// The buffer is renewed when less than this is left in it.
 const MIN_READ: usize = 32 * 1024;
 /// A chunk is handed out once it holds this much, or when the socket has nothing more.
-const COALESCE: usize = 128 * 1024;
+const COALESCE: usize = 512 * 1024;
 
 /// Opens `path` at `offset`; `known_size` (the caller's) saves the `SIZE` command.
 /// Opening (not streaming) is retried once on a fresh connection when it fails with a
@@ -64,7 +64,7 @@ pub(super) async fn read(
         pooled: Some(pooled),
         server,
         path,
-        buf: BytesMut::with_capacity(CHUNK),
+        buf: BytesMut::new(),
         received: 0,
         expected,
         pending: None,
@@ -139,8 +139,21 @@ async fn step(mut st: ReadState) -> Result<Option<(Bytes, ReadState)>> {
     if let Some(e) = st.pending.take() {
         return Err(Error::io(Operation::Read, st.path.as_str(), e));
     }
-    if st.buf.capacity() - st.buf.len() < MIN_READ {
-        st.buf = BytesMut::with_capacity(CHUNK);
+    let need = match st.expected {
+        None => CHUNK,
+        // The rest and one byte more, so that the end shows in the same read.
+        Some(e) if st.received < e => {
+            usize::try_from(e - st.received).map_or(CHUNK, |left| left.saturating_add(1).min(CHUNK))
+        }
+        // At the announced end: a probe for the end of the data.
+        Some(e) if st.received == e => 1,
+        // The file grew while it was read: read on in full chunks.
+        Some(_) => CHUNK,
+    };
+    if st.buf.capacity() - st.buf.len() < need.min(MIN_READ) {
+        // Once the consumer has dropped every chunk cut from the buffer, this takes the
+        // same memory back (still warm in the cache) instead of allocating afresh.
+        st.buf.reserve(need);
     }
     let read = tokio::time::timeout(st.idle, transfer.read_buf(&mut st.buf)).await;
     let n = match read {

@@ -592,6 +592,30 @@ async fn a_listed_file_is_copied_with_two_commands_and_still_never_short() {
 }
 
 #[tokio::test]
+async fn a_file_that_grew_past_its_size_is_read_to_its_end() {
+    // SIZE (or the listing) says 1000; the data goes on to 3 MB.
+    let body: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    let fake = Fake::start(Script {
+        size: 1000,
+        body: body.clone(),
+        ..Script::default()
+    })
+    .await;
+    let fs = connect(&fake.url(), RemoteOptions::new().password("fake-secret-77"))
+        .await
+        .unwrap();
+    let got = fs.read_to_bytes(&path("a.jpg")).await.unwrap();
+    assert!(got == body, "{} bytes", got.len());
+    let opts = ftp_connector::ReadOptions::new().size(1000);
+    let mut s = fs.read_with(&path("a.jpg"), &opts).await.unwrap();
+    let mut n = 0;
+    while let Some(c) = s.next().await {
+        n += c.unwrap().len();
+    }
+    assert_eq!(n, 3_000_000);
+}
+
+#[tokio::test]
 async fn a_426_after_the_data_fails_the_read_however_many_bytes_arrived() {
     let fake = Fake::start(Script {
         size: 1000,
