@@ -25,6 +25,7 @@ mod field_map;
 mod formula;
 mod raw;
 mod reader;
+mod seen;
 mod text;
 mod utf16;
 mod writer;

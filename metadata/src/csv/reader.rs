@@ -1,15 +1,12 @@
 //! [`ManifestReader`]: streams a CSV manifest as [`ManifestRecord`]s.
 
-use std::hash::BuildHasher;
 use std::io::{self, Read};
-
-use foldhash::fast::RandomState;
-use hashbrown::{HashTable, hash_table};
 
 use super::builder::{MappingBuilder, UnknownColumns};
 use super::field_map::Column;
 use super::formula::unguard;
 use super::raw::{RawError, RawReader, RawRecord};
+use super::seen::{Seen, SeenKeys};
 use super::text::{Encoding, Rewound, Source, decode, open, read_error, sniff};
 use crate::error::{Error, Position, Result, clip};
 use crate::field::Field;
@@ -439,83 +436,6 @@ impl<R: Read> ManifestReader<R> {
         out.line = line;
         out.record = self.records;
         Ok(())
-    }
-}
-
-/// The keys seen so far, for duplicate detection.
-///
-/// Every key is copied once into one buffer, so a row costs no allocation and memory stays
-/// proportional to the keys' total length. The hash table holds 8 bytes per key (an index
-/// and 32 bits of the hash, enough to grow the table without hashing again), so that a
-/// manifest of 100,000 files keeps its table within a core's L2 cache: probing it is the
-/// one random memory access per row. foldhash is seeded per process, which keeps crafted
-/// collisions out of reach of a hostile manifest.
-#[derive(Default)]
-struct SeenKeys {
-    /// Every key, back to back.
-    text: String,
-    /// Per key, in the order seen: where it ends in `text` (it starts where the previous
-    /// one ends) and the line it was first seen on.
-    keys: Vec<(usize, u64)>,
-    /// `(index in keys, hash)`.
-    table: HashTable<(u32, u32)>,
-    state: RandomState,
-}
-
-impl std::fmt::Debug for SeenKeys {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SeenKeys")
-            .field("keys", &self.keys.len())
-            .finish_non_exhaustive()
-    }
-}
-
-/// The table's 64-bit hash from the 32 bits kept: the same bits serve both as the bucket
-/// (low bits) and the tag (high bits).
-fn widen(h: u32) -> u64 {
-    u64::from(h) << 32 | u64::from(h)
-}
-
-/// What [`SeenKeys::insert`] found.
-#[derive(Debug, PartialEq, Eq)]
-enum Seen {
-    New,
-    /// Seen before, first on this line.
-    Before(u64),
-    /// More distinct keys than the table can index.
-    Full,
-}
-
-impl SeenKeys {
-    /// Records `key`, first seen on `line`.
-    fn insert(&mut self, key: &str, line: u64) -> Seen {
-        let full = self.state.hash_one(key);
-        // ok: folding to 32 bits is the point.
-        let h = (full ^ full >> 32) as u32;
-        let Ok(index) = u32::try_from(self.keys.len()) else {
-            return Seen::Full;
-        };
-        let (text, keys) = (&self.text, &self.keys);
-        let entry = self.table.entry(
-            widen(h),
-            |&(i, eh)| {
-                eh == h && {
-                    let i = i as usize;
-                    let start = if i == 0 { 0 } else { keys[i - 1].0 };
-                    text.get(start..keys[i].0) == Some(key)
-                }
-            },
-            |&(_, eh)| widen(eh),
-        );
-        match entry {
-            hash_table::Entry::Occupied(first) => Seen::Before(keys[first.get().0 as usize].1),
-            hash_table::Entry::Vacant(slot) => {
-                slot.insert((index, h));
-                self.text.push_str(key);
-                self.keys.push((self.text.len(), line));
-                Seen::New
-            }
-        }
     }
 }
 
