@@ -17,6 +17,14 @@ use quick_xml::name::{QName, ResolveResult};
 
 use crate::error::{Error, Position, Result};
 
+mod counted;
+mod escape;
+#[cfg(test)]
+mod tests;
+
+use counted::Counted;
+pub(crate) use escape::escape;
+
 /// Limits for untrusted XML.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Limits {
@@ -58,45 +66,6 @@ pub(crate) enum Ev {
     Text(String),
     /// The document ended, every element closed.
     Eof,
-}
-
-/// Counts lines and bytes as quick-xml consumes them, and stops at the size limit.
-#[derive(Debug)]
-struct Counted<R> {
-    inner: R,
-    consumed: u64,
-    lines: u64,
-    max: u64,
-    tripped: bool,
-}
-
-impl<R: BufRead> io::Read for Counted<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let avail = self.fill_buf()?;
-        let n = avail.len().min(buf.len());
-        buf[..n].copy_from_slice(&avail[..n]);
-        self.consume(n);
-        Ok(n)
-    }
-}
-
-impl<R: BufRead> BufRead for Counted<R> {
-    fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        if self.consumed > self.max {
-            self.tripped = true;
-            return Err(io::Error::other("document size limit"));
-        }
-        self.inner.fill_buf()
-    }
-
-    fn consume(&mut self, amt: usize) {
-        if let Ok(buf) = self.inner.fill_buf() {
-            let amt = amt.min(buf.len());
-            self.lines += buf[..amt].iter().filter(|b| **b == b'\n').count() as u64;
-        }
-        self.consumed += amt as u64;
-        self.inner.consume(amt);
-    }
 }
 
 /// The hardened reader.
@@ -431,32 +400,6 @@ impl<R: BufRead> SafeReader<R> {
     }
 }
 
-/// Escapes text for element content and attribute values. `\r` is written as a character
-/// reference so that it survives end-of-line normalization. Characters XML 1.0 cannot hold
-/// are an error at `pos`.
-pub(crate) fn escape(s: &str, pos: &Position) -> Result<String> {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\r' => out.push_str("&#xD;"),
-            '\t' | '\n' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {
-                return Err(Error::invalid_value(
-                    s,
-                    format!("character U+{:04X} cannot be written in XML", c as u32),
-                )
-                .at(pos));
-            }
-            c => out.push(c),
-        }
-    }
-    Ok(out)
-}
-
 /// The namespace URI an element or attribute is bound to, unescaped (quick-xml hands over
 /// the declaration's raw text).
 fn bound(res: ResolveResult<'_>) -> std::result::Result<Option<String>, EscapeError> {
@@ -465,73 +408,5 @@ fn bound(res: ResolveResult<'_>) -> std::result::Result<Option<String>, EscapeEr
             quick_xml::escape::unescape(ns.into_inner()).map(|u| Some(u.into_owned()))
         }
         _ => Ok(None),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const LIMITS: Limits = Limits {
-        max_bytes: 1 << 20,
-        max_depth: 8,
-        max_attributes: 4,
-        max_text_bytes: 64,
-    };
-
-    fn drain(xml: &str) -> Result<Vec<String>> {
-        let mut r = SafeReader::new(xml.as_bytes(), LIMITS, Some("t.xml".into()));
-        let mut out = Vec::new();
-        loop {
-            match r.next()? {
-                Ev::Start(n, a) => out.push(format!(
-                    "<{}:{}#{}",
-                    n.ns.unwrap_or_default(),
-                    n.local,
-                    a.len()
-                )),
-                Ev::End => out.push(">".into()),
-                Ev::Text(t) => out.push(t),
-                Ev::Eof => return Ok(out),
-            }
-        }
-    }
-
-    #[test]
-    fn resolves_names_and_predefined_references() {
-        let got =
-            drain(r#"<a xmlns="u" xmlns:p="v" p:x="1 &amp; 2"><p:b/>x &lt; &#x41;</a>"#).unwrap();
-        assert_eq!(got, ["<u:a#1", "<v:b#0", ">", "x ", "<", " ", "A", ">"]);
-    }
-
-    #[test]
-    fn refuses_doctype_entities_and_excess() {
-        let cases = [
-            (
-                "<!DOCTYPE a [<!ENTITY x \"y\">]><a>&x;</a>",
-                "refused: <!DOCTYPE>",
-            ),
-            ("<a>&x;</a>", "refused: entity reference &x;"),
-            ("<a b='&x;'/>", "refused: entity reference &x;"),
-            (
-                "<a><b><c><d><e><f><g><h><i/></h></g></f></e></d></c></b></a>",
-                "nesting depth exceeds the limit of 8",
-            ),
-            (
-                "<a p='1' q='2' r='3' s='4' t='5'/>",
-                "attribute count exceeds the limit of 4",
-            ),
-            (
-                &format!("<a>{}</a>", "x".repeat(100)),
-                "text of 100 bytes exceeds the limit of 64",
-            ),
-            ("<a><b></a>", "malformed XML"),
-            ("<a><b>", "<b> is not closed"),
-        ];
-        for (xml, want) in cases {
-            let err = drain(xml).unwrap_err().to_string();
-            assert!(err.contains(want), "{xml}: {err}");
-            assert!(err.starts_with("t.xml, line 1"), "{err}");
-        }
     }
 }
