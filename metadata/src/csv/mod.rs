@@ -21,6 +21,7 @@
 //! ```
 
 mod builder;
+mod column;
 mod field_map;
 mod formula;
 mod raw;
@@ -31,10 +32,11 @@ mod utf16;
 mod writer;
 
 pub use builder::{MappingBuilder, UnknownColumns};
+pub use column::WriteColumn;
 pub use field_map::{Column, FieldMap};
 pub use reader::ManifestReader;
 pub use text::Encoding;
-pub use writer::{ManifestWriter, WriteColumn, WriterBuilder};
+pub use writer::{ManifestWriter, WriterBuilder};
 
 pub use crate::keywords::KeywordSeparator;
 pub use crate::model::ManifestRecord;
