@@ -1,11 +1,20 @@
 //! Mapping to and from PhotoShelter's IPTC field names, as plain `(name, value)` pairs.
 //!
 //! The names are the contract shared with the SDK and the emulator (the workspace's
-//! `docs/wire-format.md` § 8). Keywords travel as one comma-separated string. Fields the
-//! table does not name use PhotoShelter's per-image flags: `rating`, `model_released` and
-//! `property_released` (`"true"`/`"false"`), plus `copyright_status`. Custom fields travel
-//! under their own names (lists joined with `", "`), and unknown names read back become
-//! custom fields, so nothing is dropped.
+//! `docs/wire-format.md` § 8), and most are provisional. PhotoShelter's public material
+//! confirms `title`, `headline`, `caption`, `keyword`, `credit` and `copyright`; `author`
+//! is a documented name whose meaning (creator / by-line) is inferred; every other name in
+//! the table (`caption_writer`, `author_title`, `source`, `usage_terms`,
+//! `special_instructions`, `transmission_reference`, `date_created`, `sublocation`, `city`,
+//! `state`, `country`, `country_code`) was chosen by this workspace and should be checked
+//! against a real account (`fields=*` on the `Iptc` extension). Fields the table does not
+//! name use PhotoShelter's per-image flags: `rating`, `model_released` and
+//! `property_released` (`"true"`/`"false"`), plus `copyright_status` (also chosen).
+//!
+//! Keywords travel as one comma-separated string, so a keyword that holds a comma comes
+//! back as two. Custom fields travel under their own names (lists joined with `", "`),
+//! except one named like a built-in field above, which is left out rather than sent in its
+//! place; unknown names read back become custom fields, so nothing read is dropped.
 //!
 //! Two conversions lose detail, because PhotoShelter has a flag where IPTC has a status:
 //! a release status of [`Limited`](crate::ReleaseStatus::Limited) is sent as `true` and

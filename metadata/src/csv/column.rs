@@ -48,8 +48,9 @@ impl WriteColumn {
         }
     }
 
-    /// A column filled per row by [`ManifestWriter::write_with`] (asset id, gallery, status,
-    /// URL…). The reader reads it back as a custom field of the same name.
+    /// A column filled per row by
+    /// [`ManifestWriter::write_with`](super::ManifestWriter::write_with) (asset id, gallery,
+    /// status, URL…). The reader reads it back as a custom field of the same name.
     pub fn extra(header: &str) -> Self {
         Self {
             header: header.to_owned(),
