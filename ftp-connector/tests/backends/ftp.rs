@@ -1,4 +1,4 @@
-//! `FtpFs` against the in-process libunftp server (FTP and explicit FTPS; MLSD and LIST),
+//! `FtpFs` against the in-process libunftp server (FTP, explicit and implicit FTPS; MLSD and LIST),
 //! pure-ftpd (FTP, FTPS, active mode; when `scripts/testbed start` runs it), and a
 //! scripted fake server for what real servers will not do on demand: hostile listings,
 //! lying `226` replies, `421`, refused `EPSV`, silence.
@@ -102,6 +102,27 @@ mod in_process_ftps {
 
     async fn fixture() -> Fixture {
         let server = FtpServer::start_ftps().await.unwrap();
+        let options = tls_options(server.ca_cert_path().unwrap(), server.tls_server_name());
+        fixture_for(
+            &server.url(),
+            options,
+            server.password(),
+            Some(server.root()),
+        )
+        .await
+        .keep_alive(server)
+    }
+
+    ftp_connector::conformance_tests!(fixture);
+}
+
+/// Implicit FTPS (`ftps+implicit://`): TLS from the first byte on control and data
+/// connections, through the test bed's TLS front to libunftp.
+mod in_process_ftps_implicit {
+    use super::*;
+
+    async fn fixture() -> Fixture {
+        let server = FtpServer::start_ftps_implicit().await.unwrap();
         let options = tls_options(server.ca_cert_path().unwrap(), server.tls_server_name());
         fixture_for(
             &server.url(),
