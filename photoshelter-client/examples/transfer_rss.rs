@@ -4,7 +4,8 @@
 //! prints the SDK/curl throughput ratios.
 //!
 //! The emulator runs in a child process (this program started with `--serve`), so the
-//! peak memory measured here is the SDK's alone.
+//! peak memory measured here is the SDK's alone. The file and the emulator's data live on
+//! tmpfs (`/dev/shm`) where there is one, so that disk writeback does not add noise.
 //!
 //! ```sh
 //! cargo run --release -p photoshelter-client --example transfer_rss -- 1024 3   # MiB, rounds
@@ -53,7 +54,7 @@ async fn run() -> Result<(), BoxError> {
     let rounds: usize = args.get(2).map_or(Ok(1), |s| s.parse())?;
     let size = mib * 1024 * 1024;
 
-    let work = tempfile::tempdir()?;
+    let work = scratch()?;
     let (mut child, base_url, key, email, password) =
         spawn_emulator(&work.path().join("emulator"))?;
 
@@ -73,29 +74,34 @@ async fn run() -> Result<(), BoxError> {
 
     let (mut sdk_up, mut sdk_down, mut curl_up, mut curl_down) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    // CPU seconds of each side (this process; curl's as waited-for children).
+    let (mut cpu_sdk_up, mut cpu_sdk_down, mut cpu_curl_up, mut cpu_curl_down) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut last_image = None;
     for round in 0..rounds {
         // Alternate who goes first, so neither always meets a warmer page cache.
         let sdk_first = round % 2 == 0;
         for turn in 0..2 {
             if (turn == 0) == sdk_first {
-                let t = Instant::now();
+                let (t, c) = (Instant::now(), cpu_secs(false));
                 let image = client
                     .images()
                     .upload(&gallery.id, UploadSource::path(&file).await?)
                     .send()
                     .await?;
                 sdk_up.push(t.elapsed().as_secs_f64());
-                let t = Instant::now();
+                cpu_sdk_up.push(cpu_secs(false) - c);
+                let (t, c) = (Instant::now(), cpu_secs(false));
                 let mut download = client.images().download(&image.id).send().await?;
                 let mut n = 0u64;
                 while let Some(chunk) = download.try_next().await? {
                     n += chunk.len() as u64;
                 }
                 sdk_down.push(t.elapsed().as_secs_f64());
+                cpu_sdk_down.push(cpu_secs(false) - c);
                 assert_eq!(n, size, "SDK download length");
                 last_image = Some(image.id);
-            } else if let Some((up, down)) = curl_round(
+            } else if let Some(((up, cpu_up), (down, cpu_down))) = curl_round(
                 &upload_url,
                 &base_url,
                 &key,
@@ -105,6 +111,8 @@ async fn run() -> Result<(), BoxError> {
             )? {
                 curl_up.push(up);
                 curl_down.push(down);
+                cpu_curl_up.push(cpu_up);
+                cpu_curl_down.push(cpu_down);
             }
         }
     }
@@ -145,6 +153,15 @@ async fn run() -> Result<(), BoxError> {
             mbps(&sdk_up).unwrap_or(0.0) / cu,
             mbps(&sdk_down).unwrap_or(0.0) / cd
         );
+        let gib = mib as f64 / 1024.0;
+        let per_gib = |cpu: &[f64]| median(cpu).unwrap_or(0.0) / gib;
+        println!(
+            "CPU s per GiB (client side, median): SDK up {:.2} down {:.2}; curl up {:.2} down {:.2}",
+            per_gib(&cpu_sdk_up),
+            per_gib(&cpu_sdk_down),
+            per_gib(&cpu_curl_up),
+            per_gib(&cpu_curl_down)
+        );
     } else {
         println!("curl not found: no comparison");
     }
@@ -170,7 +187,7 @@ async fn run() -> Result<(), BoxError> {
 async fn many_uploads(count: usize, kib: usize, in_flight: usize) -> Result<(), BoxError> {
     use futures::StreamExt;
 
-    let work = tempfile::tempdir()?;
+    let work = scratch()?;
     let (mut child, base_url, key, email, password) =
         spawn_emulator(&work.path().join("emulator"))?;
     let body = bytes::Bytes::from(vec![0x5Au8; kib * 1024]);
@@ -342,6 +359,9 @@ async fn login_token(
         .to_owned())
 }
 
+/// Wall seconds and CPU seconds of one run.
+type Timed = (f64, f64);
+
 /// One curl upload (the same multipart) and one curl download; `None` without curl.
 fn curl_round(
     upload_url: &str,
@@ -350,7 +370,7 @@ fn curl_round(
     token: &str,
     gallery: &str,
     file: &Path,
-) -> Result<Option<(f64, f64)>, BoxError> {
+) -> Result<Option<(Timed, Timed)>, BoxError> {
     let headers = [
         format!("X-PS-Api-Key: {key}"),
         format!("X-PS-Auth-Token: {token}"),
@@ -368,13 +388,13 @@ fn curl_round(
         &format!("file=@{};filename=curl.jpg;type=image/jpeg", file.display()),
         upload_url,
     ]);
-    let t = Instant::now();
+    let (t, c) = (Instant::now(), cpu_secs(true));
     let out = match up.output() {
         Ok(out) => out,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    let up_secs = t.elapsed().as_secs_f64();
+    let up_time = (t.elapsed().as_secs_f64(), cpu_secs(true) - c);
     if !out.status.success() {
         return Err(format!(
             "curl upload failed: {}",
@@ -394,19 +414,50 @@ fn curl_round(
         down.args(["-H", h]);
     }
     down.arg(format!("{base}/psapi/v3/mem/image/{id}/download"));
-    let t = Instant::now();
+    let (t, c) = (Instant::now(), cpu_secs(true));
     let status = down.status()?;
-    let down_secs = t.elapsed().as_secs_f64();
+    let down_time = (t.elapsed().as_secs_f64(), cpu_secs(true) - c);
     if !status.success() {
         return Err("curl download failed".into());
     }
-    Ok(Some((up_secs, down_secs)))
+    Ok(Some((up_time, down_time)))
+}
+
+/// A scratch folder on tmpfs (`/dev/shm`) where there is one, so that disk writeback of
+/// the emulator's stored originals does not time the disk instead of the transfers.
+fn scratch() -> std::io::Result<tempfile::TempDir> {
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir() {
+        tempfile::tempdir_in(shm)
+    } else {
+        tempfile::tempdir()
+    }
 }
 
 fn median(xs: &[f64]) -> Option<f64> {
     let mut v = xs.to_vec();
     v.sort_by(|a, b| a.total_cmp(b));
     v.get(v.len() / 2).copied()
+}
+
+/// User + system CPU seconds of this process, or of its children that have been waited for
+/// (`/proc/self/stat`, in the kernel's fixed 100 ticks per second).
+fn cpu_secs(children: bool) -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+        return 0.0;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime, stime, cutime, cstime are fields 14-17 of the line, 12-15 after the name.
+    let at = if children { 13 } else { 11 };
+    let ticks: u64 = fields[at..at + 2]
+        .iter()
+        .filter_map(|f| f.parse::<u64>().ok())
+        .sum();
+    ticks as f64 / 100.0
 }
 
 /// A `kB` field of `/proc/<pid>/status`.

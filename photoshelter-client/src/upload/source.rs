@@ -7,8 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use futures::stream::{BoxStream, Stream, StreamExt, TryStreamExt};
-use tokio::io::AsyncReadExt;
-use tokio_util::io::ReaderStream;
+use std::io::Read as _;
 
 use crate::error::{Error, Result};
 
@@ -20,7 +19,49 @@ type Factory = Arc<dyn Fn() -> ByteStream + Send + Sync>;
 type OnceSlot = Arc<Mutex<Option<ByteStream>>>;
 
 /// Read size when streaming a file.
-const CHUNK: usize = 128 * 1024;
+const CHUNK: usize = 1024 * 1024;
+
+/// Streams `len` bytes of `file` from its current position in chunks of [`CHUNK`] read on
+/// the blocking pool, one read ahead: the next chunk is read while the HTTP stack sends
+/// the previous one, so the disk and the socket work at the same time. A file that ends
+/// before `len` bytes is an error, not a short body. Memory: two chunks at most.
+fn read_ahead(file: std::fs::File, len: u64) -> ByteStream {
+    type Read = tokio::task::JoinHandle<(std::fs::File, std::io::Result<Bytes>)>;
+
+    fn read_next(mut file: std::fs::File, left: u64) -> Read {
+        tokio::task::spawn_blocking(move || {
+            let want = usize::try_from(left).map_or(CHUNK, |l| l.min(CHUNK));
+            let mut buf = Vec::with_capacity(want);
+            let read = std::io::Read::take(&mut file, want as u64).read_to_end(&mut buf);
+            let chunk = match read {
+                Ok(0) => Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    format!("the file ended {left} bytes before its announced length"),
+                )),
+                Ok(_) => Ok(Bytes::from(buf)),
+                Err(e) => Err(e),
+            };
+            (file, chunk)
+        })
+    }
+
+    let first = (len > 0).then(|| read_next(file, len));
+    futures::stream::unfold((first, len), |(pending, left)| async move {
+        let (file, chunk) = match pending?.await {
+            Ok(done) => done,
+            Err(e) => return Some((Err(BoxError::from(e)), (None, 0))),
+        };
+        match chunk {
+            Ok(chunk) => {
+                let left = left.saturating_sub(chunk.len() as u64);
+                let next = (left > 0).then(|| read_next(file, left));
+                Some((Ok(chunk), (next, left)))
+            }
+            Err(e) => Some((Err(BoxError::from(e)), (None, 0))),
+        }
+    })
+    .boxed()
+}
 
 /// What to upload: a byte source of known length and the file name to give it.
 ///
@@ -225,9 +266,7 @@ impl UploadSource {
                         ),
                     ));
                 }
-                ReaderStream::with_capacity(file.take(len), CHUNK)
-                    .map_err(BoxError::from)
-                    .boxed()
+                read_ahead(file.into_std().await, len)
             }
             Kind::File(file) => {
                 let io = |source| Error::Io {
@@ -238,9 +277,7 @@ impl UploadSource {
                 tokio::io::AsyncSeekExt::seek(&mut clone, std::io::SeekFrom::Start(0))
                     .await
                     .map_err(io)?;
-                ReaderStream::with_capacity(clone.take(len), CHUNK)
-                    .map_err(BoxError::from)
-                    .boxed()
+                read_ahead(clone.into_std().await, len)
             }
             Kind::Bytes(bytes) => {
                 futures::stream::once(futures::future::ready(Ok(bytes.clone()))).boxed()

@@ -99,6 +99,42 @@ async fn an_open_file_and_a_replayable_stream_upload_too() {
     assert_eq!(count(&emu, "POST", "/psapi/v3/mem/image/upload"), 2);
 }
 
+/// An open file cut short after its length was taken: the upload fails (the server gets
+/// fewer bytes than announced) rather than storing a short image.
+#[tokio::test]
+async fn a_file_cut_short_during_upload_is_an_error_not_a_short_image() {
+    let emu = emulator().await;
+    let client = client(&emu);
+    let g = gallery(&client, "Cut short").await;
+    let std_file = tempfile::tempfile().unwrap();
+    std::io::Write::write_all(&mut &std_file, &data(3 * 1024 * 1024, 5)).unwrap();
+    let cutter = std_file.try_clone().unwrap();
+    let source = UploadSource::file(tokio::fs::File::from_std(std_file), "cut.jpg")
+        .await
+        .unwrap();
+    cutter.set_len(1024 * 1024 + 1).unwrap();
+
+    let err = client
+        .images()
+        .upload(&g.id, source)
+        .send()
+        .await
+        .unwrap_err();
+    let mut chain = Vec::new();
+    let mut cause: Option<&dyn std::error::Error> = Some(&err);
+    while let Some(e) = cause {
+        chain.push(e.to_string());
+        cause = e.source();
+    }
+    assert!(
+        chain
+            .iter()
+            .any(|m| m.contains("ended") && m.contains("before its announced length")),
+        "the cause says the file ended early: {chain:?}"
+    );
+    assert_eq!(emu.image_count(), 0, "nothing stored");
+}
+
 #[tokio::test]
 async fn an_upload_to_a_collection_lands_in_it() {
     let emu = emulator().await;
