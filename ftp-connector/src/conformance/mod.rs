@@ -61,6 +61,7 @@ use futures::StreamExt;
 
 use crate::entry::Entry;
 use crate::error::{Error, ErrorKind, Result};
+use crate::ext::RemoteFsExt as _;
 use crate::fs::{RemoteFs, WriteOptions};
 use crate::memory::MemoryFs;
 use crate::path::RemotePath;
@@ -142,6 +143,8 @@ pub struct Fixture {
     secrets: Vec<String>,
     /// Whatever must live as long as the fixture (a server, a temporary directory).
     guard: Option<Box<dyn Any + Send + Sync>>,
+    /// The case folders created so far, removed when a case passes.
+    case_dirs: std::sync::Mutex<Vec<RemotePath>>,
 }
 
 impl fmt::Debug for Fixture {
@@ -172,6 +175,7 @@ impl Fixture {
             unrepresentable: Vec::new(),
             secrets: Vec::new(),
             guard: None,
+            case_dirs: std::sync::Mutex::default(),
         }
     }
 
@@ -402,7 +406,39 @@ async fn case_dir(fx: &Fixture, case: &str) -> RemotePath {
         "create_dir_all of the case folder",
         fx.fs.create_dir_all(&dir).await,
     );
+    if let Ok(mut dirs) = fx.case_dirs.lock() {
+        dirs.push(dir.clone());
+    }
     dir
+}
+
+/// Removes the folders the cases made (what is in them first, deepest first), so that a
+/// run against a real server leaves nothing behind; `conformance_tests!` calls it after a
+/// case passes (a failed case keeps its folder, to be looked at). Best effort: what cannot
+/// be removed (a name planted raw that the API cannot address) stays.
+#[doc(hidden)]
+pub async fn remove_case_folders(fx: &Fixture) {
+    let dirs = match fx.case_dirs.lock() {
+        Ok(mut dirs) => std::mem::take(&mut *dirs),
+        Err(_) => return,
+    };
+    for dir in dirs {
+        let mut folders = vec![dir.clone()];
+        let mut entries = fx.fs.walk(&dir, crate::WalkOptions::new());
+        while let Some(entry) = entries.next().await {
+            let Ok(entry) = entry else { continue };
+            if entry.kind == crate::EntryKind::Dir {
+                folders.push(entry.path);
+            } else {
+                let _ = fx.fs.remove_file(&entry.path).await;
+            }
+        }
+        // Children before parents: a deeper path has more segments.
+        folders.sort_by_key(|f| std::cmp::Reverse(f.as_str().matches('/').count()));
+        for folder in folders {
+            let _ = fx.fs.remove_dir(&folder).await;
+        }
+    }
 }
 
 fn path(dir: &RemotePath, rel: &str) -> RemotePath {
@@ -504,6 +540,7 @@ macro_rules! conformance_tests {
                         stringify!($case)
                     );
                 }
+                $crate::conformance::remove_case_folders(&fixture).await;
             }
         )*
     };

@@ -860,6 +860,8 @@ async fn active_mode_moves_data_too() {
         .unwrap();
     assert_eq!(fs.read_to_bytes(&p).await.unwrap().len(), 300_000);
     assert_eq!(fs.list(&dir).collect::<Vec<_>>().await.len(), 1);
+    fs.remove_file(&p).await.unwrap();
+    fs.remove_dir(&dir).await.unwrap();
 }
 
 // ---------------------------------------------------------------------------------------

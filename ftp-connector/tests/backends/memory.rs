@@ -30,3 +30,23 @@ async fn secrets_stay_hidden_catches_a_leak() {
     let fixture = Fixture::new(leaky).with_secrets(&["hunter2"]);
     ftp_connector::conformance::secrets_stay_hidden(&fixture).await;
 }
+
+/// A passed case leaves nothing behind on the server: its folder, however deep, is removed
+/// (what a run against a real server must not litter).
+#[tokio::test]
+async fn passed_cases_leave_nothing_behind() {
+    use ftp_connector::{RemoteFs, RemotePath, conformance};
+    use futures::TryStreamExt;
+
+    let fs = MemoryFs::new();
+    let fixture = Fixture::new(fs.clone()).with_second(fs.clone());
+    conformance::deep_tree(&fixture).await;
+    conformance::walk_filters(&fixture).await;
+    conformance::rename(&fixture).await;
+    let before: Vec<_> = fs.list(&RemotePath::ROOT).try_collect().await.unwrap();
+    assert_eq!(before.len(), 3, "one folder per case: {before:?}");
+
+    conformance::remove_case_folders(&fixture).await;
+    let after: Vec<_> = fs.list(&RemotePath::ROOT).try_collect().await.unwrap();
+    assert!(after.is_empty(), "left behind: {after:?}");
+}
