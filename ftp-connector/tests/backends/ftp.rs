@@ -61,6 +61,20 @@ async fn fixture_for(
     fx
 }
 
+/// The conformance fixture over an in-process FTPS server (explicit or implicit),
+/// trusting exactly its test CA.
+async fn tls_fixture(server: FtpServer) -> Fixture {
+    let options = tls_options(server.ca_cert_path().unwrap(), server.tls_server_name());
+    fixture_for(
+        &server.url(),
+        options,
+        server.password(),
+        Some(server.root()),
+    )
+    .await
+    .keep_alive(server)
+}
+
 mod in_process_ftp {
     use super::*;
 
@@ -101,16 +115,7 @@ mod in_process_ftps {
     use super::*;
 
     async fn fixture() -> Fixture {
-        let server = FtpServer::start_ftps().await.unwrap();
-        let options = tls_options(server.ca_cert_path().unwrap(), server.tls_server_name());
-        fixture_for(
-            &server.url(),
-            options,
-            server.password(),
-            Some(server.root()),
-        )
-        .await
-        .keep_alive(server)
+        tls_fixture(FtpServer::start_ftps().await.unwrap()).await
     }
 
     ftp_connector::conformance_tests!(fixture);
@@ -122,16 +127,7 @@ mod in_process_ftps_implicit {
     use super::*;
 
     async fn fixture() -> Fixture {
-        let server = FtpServer::start_ftps_implicit().await.unwrap();
-        let options = tls_options(server.ca_cert_path().unwrap(), server.tls_server_name());
-        fixture_for(
-            &server.url(),
-            options,
-            server.password(),
-            Some(server.root()),
-        )
-        .await
-        .keep_alive(server)
+        tls_fixture(FtpServer::start_ftps_implicit().await.unwrap()).await
     }
 
     ftp_connector::conformance_tests!(fixture);
