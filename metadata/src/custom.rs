@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::hash::BuildHasher;
+use std::sync::Arc;
 
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
@@ -77,8 +78,9 @@ impl From<Vec<String>> for FieldValue {
 #[derive(Clone, Default)]
 pub struct CustomFields {
     /// The fields in order. Records carry a handful, found by a scan: a copy of the map is
-    /// then one allocation plus its texts.
-    entries: Vec<(String, FieldValue)>,
+    /// then one allocation plus its texts (names are shared: a manifest's rows all name
+    /// their custom columns alike).
+    entries: Vec<(Arc<str>, FieldValue)>,
     /// Built once there are more fields than a scan should cover (a hostile XMP with
     /// thousands of properties stays linear in time).
     index: Option<Index>,
@@ -95,12 +97,12 @@ struct Index {
 const SCAN_LIMIT: usize = 16;
 
 impl Index {
-    fn build(entries: &[(String, FieldValue)]) -> Self {
+    fn build(entries: &[(Arc<str>, FieldValue)]) -> Self {
         let state = RandomState::default();
         let mut table = HashTable::with_capacity(entries.len());
         for (i, (name, _)) in entries.iter().enumerate() {
-            table.insert_unique(state.hash_one(name.as_str()), i, |&j| {
-                state.hash_one(entries[j].0.as_str())
+            table.insert_unique(state.hash_one(&**name), i, |&j| {
+                state.hash_one(&*entries[j].0)
             });
         }
         Self { table, state }
@@ -133,23 +135,23 @@ impl CustomFields {
         match &self.index {
             Some(index) => index
                 .table
-                .find(index.state.hash_one(name), |&i| self.entries[i].0 == name)
+                .find(index.state.hash_one(name), |&i| *self.entries[i].0 == *name)
                 .copied(),
-            None => self.entries.iter().position(|(k, _)| k == name),
+            None => self.entries.iter().position(|(k, _)| **k == *name),
         }
     }
 
     /// Adds a field that is not present, at the end.
-    fn push(&mut self, name: String, value: FieldValue) {
+    fn push(&mut self, name: Arc<str>, value: FieldValue) {
         self.entries.push((name, value));
         let at = self.entries.len() - 1;
         match &mut self.index {
             Some(index) => {
                 let entries = &self.entries;
-                let hash = index.state.hash_one(entries[at].0.as_str());
+                let hash = index.state.hash_one(&*entries[at].0);
                 index
                     .table
-                    .insert_unique(hash, at, |&j| index.state.hash_one(entries[j].0.as_str()));
+                    .insert_unique(hash, at, |&j| index.state.hash_one(&*entries[j].0));
             }
             None if self.entries.len() > SCAN_LIMIT => {
                 self.index = Some(Index::build(&self.entries));
@@ -169,7 +171,7 @@ impl CustomFields {
         match self.position(&name) {
             Some(at) => Some(std::mem::replace(&mut self.entries[at].1, value)),
             None => {
-                self.push(name, value);
+                self.push(Arc::from(name), value);
                 None
             }
         }
@@ -180,9 +182,9 @@ impl CustomFields {
     /// value's buffer is reused; otherwise every field from `at` on is dropped and the field
     /// is added unless it is already present (then the earlier value wins). Returns whether
     /// the field now sits at `at`.
-    pub(crate) fn fill_at(&mut self, at: usize, name: &str, value: &str) -> bool {
+    pub(crate) fn fill_at(&mut self, at: usize, name: &Arc<str>, value: &str) -> bool {
         if let Some((k, v)) = self.entries.get_mut(at)
-            && k == name
+            && (Arc::ptr_eq(k, name) || **k == **name)
         {
             match v {
                 FieldValue::Text(t) => {
@@ -197,7 +199,7 @@ impl CustomFields {
         if self.position(name).is_some() {
             return false;
         }
-        self.push(name.to_owned(), FieldValue::Text(value.to_owned()));
+        self.push(Arc::clone(name), FieldValue::Text(value.to_owned()));
         true
     }
 
@@ -239,7 +241,7 @@ impl CustomFields {
 
     /// The fields in order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &FieldValue)> + '_ {
-        self.entries.iter().map(|(k, v)| (k.as_str(), v))
+        self.entries.iter().map(|(k, v)| (&**k, v))
     }
 
     /// How many.
@@ -282,8 +284,8 @@ mod tests {
         assert_eq!(c.iter().nth(50).map(|(k, _)| k), Some("f51"));
         c.truncate(20);
         assert!(!c.contains("f30") && c.contains("f19"));
-        assert!(!c.fill_at(20, "f19", "again") && c.len() == 20);
-        assert!(c.fill_at(20, "new", "x"));
+        assert!(!c.fill_at(20, &Arc::from("f19"), "again") && c.len() == 20);
+        assert!(c.fill_at(20, &Arc::from("new"), "x"));
         assert_eq!(c.get("new").and_then(FieldValue::as_text), Some("x"));
     }
 

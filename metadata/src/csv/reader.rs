@@ -1,6 +1,8 @@
 //! [`ManifestReader`]: streams a CSV manifest as [`ManifestRecord`]s.
 
+use std::borrow::Cow;
 use std::io::{self, Read};
+use std::sync::Arc;
 
 use super::builder::{MappingBuilder, UnknownColumns};
 use super::field_map::Column;
@@ -17,33 +19,36 @@ use crate::values::trim;
 /// of a source that put back the bytes it looked at for a byte-order mark.
 type Input<R> = Rewound<Source<Rewound<R>>>;
 
-/// What the per-row loop does with a column.
+/// What the per-row loop does with a column, decided once from the header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Slot {
     Skip,
     Key,
     Keywords,
-    /// A plain text field, copied into its buffer.
-    Text(Field),
-    /// A field parsed from text (date, rating, statuses).
-    Parsed(Field),
+    /// A plain text field, copied into its buffer; the field's bit in the row's set.
+    Text(Field, u32),
+    /// A field parsed from text (date, rating, statuses), and its bit.
+    Parsed(Field, u32),
     Time,
-    /// A custom field named in the column's [`Column::Custom`].
-    Custom,
+    /// A custom field, by its index in [`Columns::custom`].
+    Custom(usize),
 }
 
-impl Slot {
-    fn of(column: &Column) -> Slot {
-        match column {
-            Column::Key => Slot::Key,
-            Column::Field(Field::Keywords) => Slot::Keywords,
-            Column::Field(f) if AssetMetadata::default().text(*f).is_some() => Slot::Text(*f),
-            Column::Field(f) => Slot::Parsed(*f),
-            Column::TimeCreated => Slot::Time,
-            Column::Custom(_) => Slot::Custom,
-            Column::Ignore => Slot::Skip,
-        }
-    }
+/// The header: what each column is used for, and what the per-row loop needs to know.
+#[derive(Debug)]
+struct Columns {
+    /// How fields are decoded: UTF-8 once UTF-16 has been turned into it.
+    encoding: Encoding,
+    opts: MappingBuilder,
+    headers: Vec<String>,
+    plan: Vec<Column>,
+    slots: Vec<Slot>,
+    /// The names of the custom columns, shared by every record that holds them.
+    custom: Vec<Arc<str>>,
+    key_idx: usize,
+    seen: SeenKeys,
+    /// Records read so far.
+    records: u64,
 }
 
 /// A streaming reader of manifest rows: an iterator of [`ManifestRecord`]s.
@@ -54,21 +59,11 @@ impl Slot {
 #[derive(Debug)]
 pub struct ManifestReader<R> {
     csv: RawReader<Input<R>>,
-    /// How fields are decoded: UTF-8 once UTF-16 has been turned into it.
-    encoding: Encoding,
-    opts: MappingBuilder,
-    headers: Vec<String>,
-    plan: Vec<Column>,
-    /// `plan` as the per-row loop uses it, decided once from the header.
-    slots: Vec<Slot>,
-    key_idx: usize,
-    seen: SeenKeys,
+    /// The raw row, its buffers reused from row to row.
+    raw: RawRecord,
+    cols: Columns,
     /// The record the iterator fills before handing out a copy.
     scratch: ManifestRecord,
-    /// The raw row, kept for its buffers; out of its slot while a row is mapped (an
-    /// `Option` so that taking it allocates nothing).
-    raw: Option<RawRecord>,
-    records: u64,
     done: bool,
 }
 
@@ -96,42 +91,40 @@ impl<R: Read> ManifestReader<R> {
         let encoding = if utf8 { Encoding::Utf8 } else { opts.encoding };
         let mut this = Self {
             csv,
-            encoding,
-            opts,
-            headers: Vec::new(),
-            plan: Vec::new(),
-            slots: Vec::new(),
-            key_idx: 0,
-            seen: SeenKeys::default(),
+            raw: RawRecord::default(),
+            cols: Columns {
+                encoding,
+                opts,
+                headers: Vec::new(),
+                plan: Vec::new(),
+                slots: Vec::new(),
+                custom: Vec::new(),
+                key_idx: 0,
+                seen: SeenKeys::default(),
+                records: 0,
+            },
             scratch: ManifestRecord::default(),
-            raw: Some(RawRecord::default()),
-            records: 0,
             done: false,
         };
         this.read_header()?;
         Ok(this)
     }
 
-    fn base(&self) -> Position {
-        Position::new().with_file(self.opts.file_name.as_deref())
-    }
-
     fn read_header(&mut self) -> Result<()> {
-        let pos = self.base().with_line(1);
-        let mut raw = RawRecord::default();
-        let got = self.read_raw(&mut raw)?;
-        if !got {
+        let pos = self.cols.base().with_line(1);
+        if !self.read_raw()? {
             return Err(Error::Structure {
                 pos: Box::new(pos),
                 message: "empty manifest: no header line".into(),
             });
         }
+        let cols = &mut self.cols;
         let mut key_idx = None;
-        for (i, cell) in raw.iter().enumerate() {
+        for (i, cell) in self.raw.iter().enumerate() {
             let col_pos = pos.clone().with_column(format!("#{}", i + 1));
-            self.check_size(cell, &col_pos)?;
-            let text = decode(cell, self.encoding).map_err(|e| e.at(&col_pos))?;
-            let text = if self.opts.formula_guard {
+            cols.check_size(cell, &col_pos)?;
+            let text = decode(cell, cols.encoding).map_err(|e| e.at(&col_pos))?;
+            let text = if cols.opts.formula_guard {
                 unguard(&text)
             } else {
                 &text
@@ -142,9 +135,9 @@ impl<R: Read> ManifestReader<R> {
             } else {
                 header
             };
-            let mut column = match self.opts.map.known(&header) {
+            let mut column = match cols.opts.map.known(&header) {
                 Some(c) => c,
-                None => match self.opts.unknown {
+                None => match cols.opts.unknown {
                     UnknownColumns::Custom => Column::Custom(header.clone()),
                     UnknownColumns::Ignore => Column::Ignore,
                     UnknownColumns::Error => {
@@ -163,50 +156,67 @@ impl<R: Read> ManifestReader<R> {
                     column = Column::Custom(header.clone());
                 }
             }
-            self.slots.push(Slot::of(&column));
-            self.headers.push(header);
-            self.plan.push(column);
+            let slot = match &column {
+                Column::Key => Slot::Key,
+                Column::Field(Field::Keywords) => Slot::Keywords,
+                Column::Field(f) if AssetMetadata::default().text(*f).is_some() => {
+                    Slot::Text(*f, 1 << (*f as u32))
+                }
+                Column::Field(f) => Slot::Parsed(*f, 1 << (*f as u32)),
+                Column::TimeCreated => Slot::Time,
+                Column::Custom(name) => {
+                    cols.custom.push(Arc::from(name.as_str()));
+                    Slot::Custom(cols.custom.len() - 1)
+                }
+                Column::Ignore => Slot::Skip,
+            };
+            cols.slots.push(slot);
+            cols.headers.push(header);
+            cols.plan.push(column);
         }
-        self.key_idx = key_idx.ok_or_else(|| Error::MissingKeyColumn {
+        cols.key_idx = key_idx.ok_or_else(|| Error::MissingKeyColumn {
             pos: Box::new(pos.clone()),
-            looked_for: self.opts.map.key_names(),
-            found: self.headers.join(", "),
+            looked_for: cols.opts.map.key_names(),
+            found: cols.headers.join(", "),
         })?;
         Ok(())
     }
 
     /// The header's columns, as written (trimmed; empty ones named `column N`).
     pub fn headers(&self) -> &[String] {
-        &self.headers
+        &self.cols.headers
     }
 
     /// What each header column is used for, in header order.
     pub fn columns(&self) -> impl Iterator<Item = (&str, &Column)> + '_ {
-        self.headers
+        self.cols
+            .headers
             .iter()
             .map(String::as_str)
-            .zip(self.plan.iter())
+            .zip(self.cols.plan.iter())
     }
 
-    fn read_raw(&mut self, raw: &mut RawRecord) -> Result<bool> {
-        let err = match self.csv.read(raw) {
+    /// Reads the next raw row into `self.raw`.
+    fn read_raw(&mut self) -> Result<bool> {
+        let err = match self.csv.read(&mut self.raw) {
             Ok(got) => return Ok(got),
             Err(e) => e,
         };
         self.done = true;
+        let cols = &self.cols;
         Err(match err {
-            RawError::Io(io) => read_error(self.base().with_line(self.csv.line()), io),
+            RawError::Io(io) => read_error(cols.base().with_line(self.csv.line()), io),
             RawError::TooLong => Error::Limit {
-                pos: Box::new(self.base().with_line(raw.line())),
+                pos: Box::new(cols.base().with_line(self.raw.line())),
                 what: "a record".into(),
-                limit: self.opts.max_record_bytes,
+                limit: cols.opts.max_record_bytes,
             },
             RawError::UnclosedQuote { line, field } => {
-                let mut pos = self.base().with_line(line);
-                if !self.headers.is_empty() {
-                    pos = pos.with_record(self.records + 1);
+                let mut pos = cols.base().with_line(line);
+                if !cols.headers.is_empty() {
+                    pos = pos.with_record(cols.records + 1);
                 }
-                pos = match self.headers.get(field) {
+                pos = match cols.headers.get(field) {
                     Some(header) => pos.with_column(header.as_str()),
                     None => pos.with_column(format!("#{}", field + 1)),
                 };
@@ -218,17 +228,6 @@ impl<R: Read> ManifestReader<R> {
                 }
             }
         })
-    }
-
-    fn check_size(&self, cell: &[u8], pos: &Position) -> Result<()> {
-        if cell.len() > self.opts.max_field_bytes {
-            return Err(Error::Limit {
-                pos: Box::new(pos.clone()),
-                what: format!("field of {} bytes", cell.len()),
-                limit: self.opts.max_field_bytes,
-            });
-        }
-        Ok(())
     }
 
     /// Reads the next row into `record`, reusing its buffers (the fastest way to stream a
@@ -251,27 +250,38 @@ impl<R: Read> ManifestReader<R> {
     /// # Ok::<(), asset_metadata::Error>(())
     /// ```
     pub fn read_record(&mut self, record: &mut ManifestRecord) -> Result<bool> {
-        if self.done {
-            return Ok(false);
-        }
-        let mut raw = self.raw.take().unwrap_or_default();
-        let out = loop {
-            match self.read_raw(&mut raw) {
-                Err(e) => break Err(e),
-                Ok(false) => {
-                    self.done = true;
-                    break Ok(false);
-                }
-                // Rows of nothing but delimiters are skipped, like blank lines.
-                Ok(true) if raw.as_slice().is_empty() => continue,
-                Ok(true) => {
-                    self.records += 1;
-                    break self.map_record(&raw, record).map(|()| true);
-                }
+        loop {
+            if self.done {
+                return Ok(false);
             }
-        };
-        self.raw = Some(raw);
-        out
+            if !self.read_raw()? {
+                self.done = true;
+                return Ok(false);
+            }
+            // Rows of nothing but delimiters are skipped, like blank lines.
+            if !self.raw.as_slice().is_empty() {
+                break;
+            }
+        }
+        self.cols.records += 1;
+        self.cols.map(&self.raw, record).map(|()| true)
+    }
+}
+
+impl Columns {
+    fn base(&self) -> Position {
+        Position::new().with_file(self.opts.file_name.as_deref())
+    }
+
+    fn check_size(&self, cell: &[u8], pos: &Position) -> Result<()> {
+        if cell.len() > self.opts.max_field_bytes {
+            return Err(Error::Limit {
+                pos: Box::new(pos.clone()),
+                what: format!("field of {} bytes", cell.len()),
+                limit: self.opts.max_field_bytes,
+            });
+        }
+        Ok(())
     }
 
     /// Where a record is, built only when there is an error to report.
@@ -288,8 +298,11 @@ impl<R: Read> ManifestReader<R> {
         }
     }
 
-    fn map_record(&mut self, raw: &RawRecord, out: &mut ManifestRecord) -> Result<()> {
+    /// Maps one raw row into `out`, reusing its buffers.
+    fn map(&mut self, raw: &RawRecord, out: &mut ManifestRecord) -> Result<()> {
         let line = raw.line();
+        let bytes = raw.as_slice();
+        let ends = raw.ends();
         if raw.len() > self.plan.len() && raw.iter().skip(self.plan.len()).any(|c| !c.is_empty()) {
             return Err(Error::Csv {
                 pos: Box::new(self.record_pos(line)),
@@ -305,10 +318,17 @@ impl<R: Read> ManifestReader<R> {
         // field is decoded alone and fails with its column. ASCII reads the same in every
         // encoding.
         let whole = match self.encoding {
-            Encoding::Utf8 => std::str::from_utf8(raw.as_slice()).ok(),
-            _ if raw.as_slice().is_ascii() => std::str::from_utf8(raw.as_slice()).ok(),
+            Encoding::Utf8 => std::str::from_utf8(bytes).ok(),
+            _ if bytes.is_ascii() => std::str::from_utf8(bytes).ok(),
             _ => None,
         };
+        // No field can be over the limit when the whole record is not.
+        let check_size = bytes.len() > self.opts.max_field_bytes;
+        let (trim_values, guard, separator) = (
+            self.opts.trim,
+            self.opts.formula_guard,
+            self.opts.keyword_separator,
+        );
         let meta = &mut out.metadata;
         meta.keywords.clear();
         // Fields set by this row; the rest are cleared at the end (buffers are reused).
@@ -317,50 +337,29 @@ impl<R: Read> ManifestReader<R> {
         let mut custom = 0;
         let mut has_key = false;
         let mut time: Option<(String, usize)> = None;
-        // Fields are stored back to back, so each one is the front of what is left of
-        // `whole` (a field that ends inside a character leaves `rest` empty and is decoded
-        // alone, which reports it).
-        let mut rest = whole.unwrap_or_default();
-        let bytes = raw.as_slice();
         let mut start = 0;
-        for (i, (&slot, &end)) in self.slots.iter().zip(raw.ends()).enumerate() {
-            let cell = &bytes[start..end];
+        for (i, (&slot, &end)) in self.slots.iter().zip(ends).enumerate() {
+            let range = start..end;
             start = end;
-            let in_whole = match rest.split_at_checked(cell.len()) {
-                Some((field, tail)) if whole.is_some() => {
-                    rest = tail;
-                    Some(field)
-                }
-                _ => {
-                    rest = "";
-                    None
-                }
-            };
-            if cell.is_empty() || slot == Slot::Skip {
+            if slot == Slot::Skip || range.is_empty() {
                 continue;
             }
-            if cell.len() > self.opts.max_field_bytes {
+            if check_size && range.len() > self.opts.max_field_bytes {
                 return Err(Error::Limit {
                     pos: Box::new(self.column_pos(line, i)),
-                    what: format!("field of {} bytes", cell.len()),
+                    what: format!("field of {} bytes", range.len()),
                     limit: self.opts.max_field_bytes,
                 });
             }
-            let decoded;
-            let text = match in_whole {
-                Some(text) => text,
-                None => {
-                    decoded =
-                        decode(cell, self.encoding).map_err(|e| e.at(&self.column_pos(line, i)))?;
-                    &*decoded
-                }
+            // A field that ends inside a character is not a slice of `whole`: it is decoded
+            // alone, which reports it.
+            let text = match whole.and_then(|w| w.get(range.clone())) {
+                Some(text) => Cow::Borrowed(text),
+                None => decode(&bytes[range], self.encoding)
+                    .map_err(|e| e.at(&self.column_pos(line, i)))?,
             };
-            let text = if self.opts.formula_guard {
-                unguard(text)
-            } else {
-                text
-            };
-            let value = if self.opts.trim { trim(text) } else { text };
+            let text = if guard { unguard(&text) } else { &text };
+            let value = if trim_values { trim(text) } else { text };
             if value.is_empty() {
                 continue;
             }
@@ -371,12 +370,9 @@ impl<R: Read> ManifestReader<R> {
                 }
                 // Keyword columns add up (exiftool exports both IPTC:Keywords and
                 // XMP-dc:Subject).
-                Slot::Keywords => {
-                    meta.keywords.push_split(value, self.opts.keyword_separator);
-                }
+                Slot::Keywords => meta.keywords.push_split(value, separator),
                 // Otherwise the first non-empty column of a field wins.
-                Slot::Text(f) => {
-                    let bit = 1u32 << (f as u32);
+                Slot::Text(f, bit) => {
                     if set & bit == 0
                         && let Some(text) = meta.text_mut(f)
                     {
@@ -384,19 +380,16 @@ impl<R: Read> ManifestReader<R> {
                         set |= bit;
                     }
                 }
-                Slot::Parsed(f) => {
-                    let bit = 1u32 << (f as u32);
+                Slot::Parsed(f, bit) => {
                     if set & bit == 0 {
-                        meta.set_trimmed(f, value, self.opts.keyword_separator)
+                        meta.set_trimmed(f, value, separator)
                             .map_err(|e| e.at(&self.column_pos(line, i)))?;
                         set |= bit;
                     }
                 }
                 Slot::Time => time = Some((value.to_owned(), i)),
-                Slot::Custom => {
-                    if let Column::Custom(name) = &self.plan[i]
-                        && meta.custom.fill_at(custom, name, value)
-                    {
+                Slot::Custom(name) => {
+                    if meta.custom.fill_at(custom, &self.custom[name], value) {
                         custom += 1;
                     }
                 }
