@@ -42,7 +42,9 @@ use crate::stream;
 /// `overwrite` is off, so that an existing file is never replaced), and removed on any
 /// failure, including a stream that ends short of `expected_len`. The modification time
 /// of `WriteOptions::modified` is set before the rename. With [`LocalFs::fsync`] the data
-/// reaches the disk before the rename.
+/// reaches the disk before the rename. File system calls run on tokio's blocking pool,
+/// except for small files whose data has all arrived (see
+/// [`LocalFs::inline_small_writes`]).
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
@@ -66,6 +68,8 @@ struct Inner {
     /// The canonical root: every real path used starts with it.
     root: PathBuf,
     fsync: bool,
+    /// Small files written on the calling thread (see `write::Inline`).
+    inline: write::Inline,
 }
 
 impl LocalFs {
@@ -86,7 +90,11 @@ impl LocalFs {
             ));
         }
         Ok(LocalFs {
-            inner: Arc::new(Inner { root, fsync: false }),
+            inner: Arc::new(Inner {
+                root,
+                fsync: false,
+                inline: write::Inline::new(true),
+            }),
         })
     }
 
@@ -107,6 +115,33 @@ impl LocalFs {
             inner: Arc::new(Inner {
                 root: self.inner.root.clone(),
                 fsync: yes,
+                inline: write::Inline::new(self.inner.inline.is_on()),
+            }),
+        }
+    }
+
+    /// Whether a small file (up to 256 KiB) whose data has all arrived is created,
+    /// written, dated and renamed on the calling thread instead of tokio's blocking pool.
+    /// On by default: for a small file the hop to the pool and back costs more than the
+    /// write on a local disk, and many small files go faster without it. The backend
+    /// turns it off by itself once a few inline writes in a row have each taken more than
+    /// 2 ms (a slow or network file system); turn it off from the start for a file
+    /// system known to stall. Writes with [`fsync`](Self::fsync) always use the pool.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let dir = tempfile::tempdir()?;
+    /// let fs = ftp_connector::LocalFs::new(dir.path()).await?.inline_small_writes(false);
+    /// # let _ = fs;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn inline_small_writes(self, yes: bool) -> Self {
+        LocalFs {
+            inner: Arc::new(Inner {
+                root: self.inner.root.clone(),
+                fsync: self.inner.fsync,
+                inline: write::Inline::new(yes),
             }),
         }
     }

@@ -1,5 +1,6 @@
 //! Resolving a [`RemotePath`] to a real path that stays under the root.
 
+use std::fs::Metadata;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -70,28 +71,10 @@ fn confine(root: &Path, segments: &[&str], follow_last: bool) -> Result<PathBuf,
     let Some((last, parents)) = segments.split_last() else {
         return Ok(root.to_path_buf());
     };
-    let mut real = root.to_path_buf();
-    for (i, seg) in parents.iter().enumerate() {
-        let next = real.join(seg);
-        match std::fs::symlink_metadata(&next) {
-            Ok(m) if m.file_type().is_symlink() => real = follow(root, &next)?,
-            Ok(_) => real = next,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-                ) =>
-            {
-                // Nothing exists from here on (or a file is in the way), so nothing below
-                // can be a link; the operation itself reports what is missing.
-                real = next;
-                real.extend(&parents[i + 1..]);
-                real.push(last);
-                return Ok(real);
-            }
-            Err(e) => return Err(Refusal::Io(e)),
-        }
-    }
+    let real = match parents_of(root, parents, last)? {
+        Parents::Missing(real) => return Ok(real),
+        Parents::At(real) => real,
+    };
     let target = real.join(last);
     if follow_last
         && let Ok(m) = std::fs::symlink_metadata(&target)
@@ -100,4 +83,80 @@ fn confine(root: &Path, segments: &[&str], follow_last: bool) -> Result<PathBuf,
         return follow(root, &target);
     }
     Ok(target)
+}
+
+/// Where the folders above the last segment lead.
+enum Parents {
+    /// The real folder that holds the last segment.
+    At(PathBuf),
+    /// A folder on the way does not exist (or a file is in the way): the whole path, as
+    /// nothing below a missing folder can be a link.
+    Missing(PathBuf),
+}
+
+/// Follows `parents` from `root`, checking every link on the way (one `lstat` each).
+fn parents_of(root: &Path, parents: &[&str], last: &str) -> Result<Parents, Refusal> {
+    let mut real = root.to_path_buf();
+    for (i, seg) in parents.iter().enumerate() {
+        let next = real.join(seg);
+        match std::fs::symlink_metadata(&next) {
+            Ok(m) if m.file_type().is_symlink() => real = follow(root, &next)?,
+            Ok(_) => real = next,
+            Err(e) if is_missing(&e) => {
+                // Nothing exists from here on (or a file is in the way), so nothing below
+                // can be a link; the operation itself reports what is missing.
+                real = next;
+                real.extend(&parents[i + 1..]);
+                real.push(last);
+                return Ok(Parents::Missing(real));
+            }
+            Err(e) => return Err(Refusal::Io(e)),
+        }
+    }
+    Ok(Parents::At(real))
+}
+
+fn is_missing(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+    )
+}
+
+/// [`resolve_blocking`] for a folder that a write goes into, with what the path is once
+/// links are followed (as `std::fs::metadata` would say): the `lstat` made for the
+/// confinement check serves as that answer unless the folder is a link, so that no
+/// segment is looked up twice.
+pub(super) fn resolve_dir_blocking(
+    root: &Path,
+    op: Operation,
+    dir: &RemotePath,
+) -> Result<(PathBuf, io::Result<Metadata>)> {
+    let refused = |r: Refusal| match r {
+        Refusal::Escape(why) => Error::PermissionDenied {
+            op,
+            path: dir.as_str().to_owned(),
+            message: why.to_owned(),
+        },
+        Refusal::Io(e) => Error::io(op, dir.as_str(), e),
+    };
+    let segments: Vec<&str> = dir.segments().collect();
+    let Some((last, parents)) = segments.split_last() else {
+        return Ok((root.to_path_buf(), std::fs::metadata(root)));
+    };
+    let real = match parents_of(root, parents, last).map_err(refused)? {
+        Parents::At(real) => real.join(last),
+        Parents::Missing(real) => {
+            let meta = std::fs::metadata(&real);
+            return Ok((real, meta));
+        }
+    };
+    match std::fs::symlink_metadata(&real) {
+        Ok(m) if m.file_type().is_symlink() => {
+            let target = follow(root, &real).map_err(refused)?;
+            let meta = std::fs::metadata(&target);
+            Ok((target, meta))
+        }
+        found => Ok((real, found)),
+    }
 }

@@ -5,17 +5,25 @@
 //! renamed into place in a single hop; a large one moves in 1 MiB batches, the next batch
 //! gathered from the stream while the previous one is written. Memory stays at about two
 //! batches whatever the file size.
+//!
+//! A small file whose data has all arrived skips the hop and is written on the calling
+//! thread ([`Inline`]): the hop's two thread wake-ups cost more than the few system calls of
+//! the write. Per file, an atomic write then makes one `lstat` per folder of its path (the
+//! confinement check, whose answer also says that the parent is a folder), `open`,
+//! `writev`, `futimens`, `rename` and `close`.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, IoSlice, Seek, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures::StreamExt;
 use tokio::task::JoinHandle;
 
-use super::confine::resolve_blocking;
+use super::confine::{resolve_blocking, resolve_dir_blocking};
 use super::{LocalFs, io_err};
 use crate::error::{Error, Operation, Result};
 use crate::fs::{ByteStream, WriteMode, WriteOptions, WriteOutcome};
@@ -36,6 +44,64 @@ fn temp_name(name: &str) -> String {
         cut -= 1;
     }
     format!(".{}.{:08x}.part", &name[..cut], rand::random::<u32>())
+}
+
+/// Files up to this size whose data has all arrived are written on the calling thread.
+const INLINE_MAX: usize = 256 * 1024;
+
+/// An inline write that takes longer than this counts as slow.
+const INLINE_SLOW: Duration = Duration::from_millis(2);
+
+/// Slow inline writes in a row after which a backend writes on the blocking pool only.
+const INLINE_SLOW_LIMIT: u32 = 3;
+
+/// Whether a small file, once all its data has arrived, is written on the calling thread
+/// rather than on tokio's blocking pool.
+///
+/// A hop to the blocking pool costs two thread wake-ups, more than creating, writing,
+/// dating and renaming a small file on a local disk. Writing inline blocks the async
+/// thread for that long, so it is given up for good (on this backend and its clones)
+/// once [`INLINE_SLOW_LIMIT`] inline writes in a row took more than [`INLINE_SLOW`]: a
+/// slow or network file system, where every call may wait.
+#[derive(Debug)]
+pub(super) struct Inline {
+    on: AtomicBool,
+    slow_in_a_row: AtomicU32,
+}
+
+impl Inline {
+    pub(super) fn new(on: bool) -> Self {
+        Inline {
+            on: AtomicBool::new(on),
+            slow_in_a_row: AtomicU32::new(0),
+        }
+    }
+
+    /// Whether the backend writes small files inline (not yet given up).
+    pub(super) fn is_on(&self) -> bool {
+        self.on.load(Ordering::Relaxed)
+    }
+
+    /// Whether this write, `len` bytes all in hand, may run inline. Never with `fsync`,
+    /// which waits for the disk.
+    fn allows(&self, job: &Job, len: usize) -> bool {
+        len <= INLINE_MAX && !job.fsync && self.is_on()
+    }
+
+    /// Records how long an inline write took.
+    fn took(&self, elapsed: Duration) {
+        if elapsed <= INLINE_SLOW {
+            self.slow_in_a_row.store(0, Ordering::Relaxed);
+            return;
+        }
+        let in_a_row = self.slow_in_a_row.fetch_add(1, Ordering::Relaxed) + 1;
+        if in_a_row >= INLINE_SLOW_LIMIT && self.on.swap(false, Ordering::Relaxed) {
+            tracing::debug!(
+                ?elapsed,
+                "local writes are slow; small files now go through the blocking pool"
+            );
+        }
+    }
 }
 
 /// What one write needs on the blocking side.
@@ -81,7 +147,8 @@ struct Sink {
 impl Sink {
     /// The checks made before any byte is written, then the file opened: the temporary
     /// file of an atomic write, or the target (truncated, or cut to the resume offset).
-    fn open(job: &Job) -> Result<Sink> {
+    /// `whole`: the batch about to be written is all the data.
+    fn open(job: &Job, whole: bool) -> Result<Sink> {
         let (path, options) = (&job.path, &job.options);
         let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
             return Err(io_err(
@@ -91,8 +158,8 @@ impl Sink {
                 "the root is a folder",
             ));
         };
-        let dir = resolve_blocking(&job.root, OP, &parent, true)?;
-        match std::fs::metadata(&dir) {
+        let (dir, dir_meta) = resolve_dir_blocking(&job.root, OP, &parent)?;
+        match dir_meta {
             Ok(m) if m.is_dir() => {}
             Ok(_) => {
                 return Err(io_err(
@@ -111,6 +178,13 @@ impl Sink {
             Err(e) => return Err(Error::io(OP, path.as_str(), e)),
         }
         let target = dir.join(name);
+        let in_place = options.mode == WriteMode::InPlace || options.resume_from.is_some();
+        if whole && options.overwrite && !in_place {
+            // An atomic write whose data is all in hand: the rename reports a folder in
+            // the way (`EISDIR`) as the check below would, and the check would save no
+            // transfer, so the target is not looked up.
+            return Sink::create_temp(&dir, name, target, path);
+        }
         let existing = std::fs::symlink_metadata(&target).ok();
         if existing.as_ref().is_some_and(|m| m.is_dir()) {
             return Err(io_err(
@@ -127,7 +201,7 @@ impl Sink {
             });
         }
         let io = |e: io::Error| Error::io(OP, path.as_str(), e);
-        if options.mode == WriteMode::InPlace || options.resume_from.is_some() {
+        if in_place {
             // Through a link inside the root, never out of it.
             let real = if existing.is_some_and(|m| m.file_type().is_symlink()) {
                 resolve_blocking(&job.root, OP, path, true)?
@@ -164,12 +238,17 @@ impl Sink {
                 remove_target_on_failure: options.resume_from.is_none(),
             });
         }
+        Sink::create_temp(&dir, name, target, path)
+    }
+
+    /// The temporary file of an atomic write to `target`, created new in `dir`.
+    fn create_temp(dir: &Path, name: &str, target: PathBuf, path: &RemotePath) -> Result<Sink> {
         let temp = dir.join(temp_name(name));
         let file = OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&temp)
-            .map_err(io)?;
+            .map_err(|e| Error::io(OP, path.as_str(), e))?;
         Ok(Sink {
             file,
             temp: Some(temp),
@@ -254,7 +333,7 @@ impl Sink {
 fn hop(job: &Job, sink: Option<Sink>, batch: Batch, last: bool) -> (Option<Sink>, Result<()>) {
     let mut sink = match sink {
         Some(s) => s,
-        None => match Sink::open(job) {
+        None => match Sink::open(job, last) {
             Ok(s) => s,
             Err(e) => return (None, Err(e)),
         },
@@ -398,6 +477,14 @@ impl LocalFs {
                     input.received,
                     options.modified.is_some(),
                 ));
+            }
+            if ended && sink.is_none() && self.inner.inline.allows(&job, batch.len) {
+                // The whole file is in hand and small: written here, without a hop.
+                let started = Instant::now();
+                let (_, result) = hop(&job, None, std::mem::take(&mut batch), true);
+                self.inner.inline.took(started.elapsed());
+                return result
+                    .map(|()| WriteOutcome::new(input.received, options.modified.is_some()));
             }
             if ended || batch.is_full() {
                 running = Some(spawn(sink.take(), std::mem::take(&mut batch), ended));
@@ -548,6 +635,147 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::NotFound);
+        assert_eq!(names(dir.path()), ["a.jpg"]);
+    }
+
+    #[tokio::test]
+    async fn a_small_file_onto_a_folder_fails_and_leaves_nothing_inline_or_not() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("taken")).unwrap();
+        std::fs::write(dir.path().join("taken/inside.txt"), b"keep").unwrap();
+        let p = RemotePath::parse("taken").unwrap();
+        for inline in [true, false] {
+            let fs = LocalFs::new(dir.path())
+                .await
+                .unwrap()
+                .inline_small_writes(inline);
+            for opts in [
+                WriteOptions::new(),
+                WriteOptions::new().overwrite(false),
+                WriteOptions::new().mode(WriteMode::InPlace),
+            ] {
+                let err = fs
+                    .write(&p, stream::once(&b"jpeg"[..]), &opts)
+                    .await
+                    .unwrap_err();
+                assert!(
+                    matches!(&err, Error::Io { source, path, .. }
+                        if source.kind() == io::ErrorKind::IsADirectory && path == "taken"),
+                    "{inline} {opts:?}: {err:?}"
+                );
+                assert_eq!(names(dir.path()), ["taken"], "{inline} {opts:?}");
+                assert_eq!(names(&dir.path().join("taken")), ["inside.txt"]);
+            }
+        }
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_parent_folder_that_is_a_link_is_checked_then_written_through() {
+        let base = tempfile::tempdir().unwrap();
+        let root = base.path().join("root");
+        std::fs::create_dir_all(root.join("real")).unwrap();
+        std::fs::create_dir_all(base.path().join("outside")).unwrap();
+        std::os::unix::fs::symlink("real", root.join("alias")).unwrap();
+        std::os::unix::fs::symlink("../outside", root.join("out")).unwrap();
+        std::os::unix::fs::symlink("real/nothing", root.join("dangling")).unwrap();
+        std::fs::write(root.join("file"), b"f").unwrap();
+        for inline in [true, false] {
+            let fs = LocalFs::new(&root)
+                .await
+                .unwrap()
+                .inline_small_writes(inline);
+            let opts = WriteOptions::new();
+            fs.write(
+                &RemotePath::parse("alias/a.jpg").unwrap(),
+                stream::once(&b"a"[..]),
+                &opts,
+            )
+            .await
+            .unwrap();
+            assert_eq!(std::fs::read(root.join("real/a.jpg")).unwrap(), b"a");
+            for (to, kind) in [
+                ("out/a.jpg", ErrorKind::PermissionDenied),
+                ("dangling/a.jpg", ErrorKind::PermissionDenied),
+                ("missing/a.jpg", ErrorKind::NotFound),
+                ("missing/deeper/a.jpg", ErrorKind::NotFound),
+            ] {
+                let err = fs
+                    .write(
+                        &RemotePath::parse(to).unwrap(),
+                        stream::once(&b"x"[..]),
+                        &opts,
+                    )
+                    .await
+                    .unwrap_err();
+                assert_eq!(err.kind(), kind, "{inline} {to}: {err}");
+            }
+            let err = fs
+                .write(
+                    &RemotePath::parse("file/a.jpg").unwrap(),
+                    stream::once(&b"x"[..]),
+                    &opts,
+                )
+                .await
+                .unwrap_err();
+            assert!(err.to_string().contains("file/a.jpg"), "{err}");
+            assert!(names(&base.path().join("outside")).is_empty());
+            std::fs::remove_file(root.join("real/a.jpg")).unwrap();
+        }
+        assert_eq!(names(&root.join("real")), Vec::<String>::new());
+    }
+
+    #[test]
+    fn inline_writes_stop_after_a_run_of_slow_ones() {
+        let slow = INLINE_SLOW * 2;
+        let inline = Inline::new(true);
+        // Slow writes that are not in a row do not count.
+        for _ in 0..5 {
+            for _ in 1..INLINE_SLOW_LIMIT {
+                inline.took(slow);
+            }
+            inline.took(Duration::from_micros(50));
+        }
+        assert!(inline.is_on());
+        for _ in 0..INLINE_SLOW_LIMIT {
+            inline.took(slow);
+        }
+        assert!(!inline.is_on());
+        // For good: fast writes later do not bring it back.
+        inline.took(Duration::ZERO);
+        assert!(!inline.is_on());
+        assert!(!Inline::new(false).is_on());
+    }
+
+    #[tokio::test]
+    async fn small_files_are_written_inline_until_the_backend_gives_it_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let fs = LocalFs::new(dir.path()).await.unwrap();
+        let p = RemotePath::parse("a.jpg").unwrap();
+        let opts = WriteOptions::new();
+        // Inline: the file is in place at the first poll of the write.
+        let mut w = fs.write(&p, stream::once(&b"jpeg"[..]), &opts);
+        assert!(matches!(
+            futures::poll!(&mut w),
+            std::task::Poll::Ready(Ok(_))
+        ));
+        // Larger than the inline limit, or inline turned off: the write waits for the
+        // blocking pool.
+        let mut w = fs.write(&p, body(INLINE_MAX + 1, None), &opts);
+        assert!(futures::poll!(&mut w).is_pending());
+        w.await.unwrap();
+        let off = fs.clone().inline_small_writes(false);
+        let mut w = off.write(&p, stream::once(&b"jpeg"[..]), &opts);
+        assert!(futures::poll!(&mut w).is_pending());
+        w.await.unwrap();
+        // Given up after a run of slow writes.
+        for _ in 0..INLINE_SLOW_LIMIT {
+            fs.inner.inline.took(INLINE_SLOW * 2);
+        }
+        let mut w = fs.write(&p, stream::once(&b"done"[..]), &opts);
+        assert!(futures::poll!(&mut w).is_pending());
+        w.await.unwrap();
+        assert_eq!(std::fs::read(dir.path().join("a.jpg")).unwrap(), b"done");
         assert_eq!(names(dir.path()), ["a.jpg"]);
     }
 
