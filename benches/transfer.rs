@@ -396,24 +396,28 @@ fn relative(entry: &ftp_connector::Entry, root: &RemotePath) -> RemotePath {
 
 /// Each file copied in a task of its own (`tokio::spawn`), at most `concurrency` at once:
 /// how a tokio program runs concurrent work. Folders are created in walk order, before
-/// any file in them is handed on.
+/// any file in them is handed on. Returns the files and bytes copied.
+///
+/// This loop is itself spawned as a task (see `tree_down`): run directly by `block_on`
+/// (the body of `#[tokio::main]`), it would run on the main thread, outside the runtime's
+/// workers, and every copy that ends or starts would cost a wake-up across threads.
 async fn copy_tasks(
     remote: Arc<dyn RemoteFs>,
     local: Arc<dyn RemoteFs>,
     root: RemotePath,
     mut entries: ftp_connector::EntryStream,
-    args: &Args,
-    (files, bytes): (&AtomicU64, &AtomicU64),
-) -> Result<(), Error> {
+    concurrency: usize,
+    via: Via,
+) -> Result<(u64, u64), Error> {
     let copy_opts = Arc::new(CopyOptions::new());
-    let via = args.via;
     let mut running = tokio::task::JoinSet::new();
-    let landed = |r: Result<Result<u64, Error>, tokio::task::JoinError>| -> Result<(), Error> {
+    let (mut files, mut bytes) = (0u64, 0u64);
+    let mut landed = |r: Result<Result<u64, Error>, tokio::task::JoinError>| -> Result<(), Error> {
         let n = r.map_err(|e| {
             Error::io(ftp_connector::Operation::Copy, "", std::io::Error::other(e))
         })??;
-        files.fetch_add(1, Ordering::Relaxed);
-        bytes.fetch_add(n, Ordering::Relaxed);
+        files += 1;
+        bytes += n;
         Ok(())
     };
     while let Some(entry) = entries.next().await {
@@ -422,7 +426,7 @@ async fn copy_tasks(
         match entry.kind {
             EntryKind::Dir => local.create_dir_all(&rel).await?,
             EntryKind::File => {
-                while running.len() >= args.concurrency {
+                while running.len() >= concurrency {
                     if let Some(r) = running.join_next().await {
                         landed(r)?;
                     }
@@ -438,7 +442,7 @@ async fn copy_tasks(
     while let Some(r) = running.join_next().await {
         landed(r)?;
     }
-    Ok(())
+    Ok((files, bytes))
 }
 
 /// Every copy polled from this one future (`try_buffer_unordered`), none spawned.
@@ -514,17 +518,27 @@ async fn tree_down(
         futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|i| (i, rx)) })
             .boxed()
     };
-    let files = AtomicU64::new(0);
-    let bytes = AtomicU64::new(0);
     if args.inline_copies {
+        let files = AtomicU64::new(0);
+        let bytes = AtomicU64::new(0);
         copy_inline(remote, local, root, entries, args, (&files, &bytes)).await?;
-    } else {
-        copy_tasks(remote, local.into(), root, entries, args, (&files, &bytes)).await?;
+        return Ok(Moved {
+            files: files.into_inner(),
+            bytes: bytes.into_inner(),
+        });
     }
-    Ok(Moved {
-        files: files.into_inner(),
-        bytes: bytes.into_inner(),
-    })
+    let copies = copy_tasks(
+        remote,
+        local.into(),
+        root,
+        entries,
+        args.concurrency,
+        args.via,
+    );
+    let (files, bytes) = tokio::spawn(copies)
+        .await
+        .map_err(|e| Error::io(ftp_connector::Operation::Copy, "", std::io::Error::other(e)))??;
+    Ok(Moved { files, bytes })
 }
 
 async fn run(args: Args) -> Result<(), Error> {
