@@ -120,6 +120,7 @@ impl Keywords {
     }
 
     /// [`push`](Self::push) for a keyword that is already trimmed.
+    #[inline(always)]
     pub(crate) fn push_trimmed(&mut self, k: &str) -> bool {
         if k.is_empty() {
             return false;
@@ -171,7 +172,7 @@ impl Keywords {
 
     /// Splits a keyword cell and adds each keyword (trimmed, empty ones dropped) at the end,
     /// skipping duplicates. Runs for every row of a manifest, hence the plain loop: an ASCII
-    /// separator is found eight bytes at a time.
+    /// separator is found eight bytes at a time, and the text grows at most once per cell.
     pub(crate) fn push_split(&mut self, cell: &str, sep: KeywordSeparator) {
         let sep = match sep {
             KeywordSeparator::Char(c) => c,
@@ -183,20 +184,28 @@ impl Keywords {
             }
             return;
         };
-        let mut rest = cell;
+        self.text.reserve(cell.len());
+        let bytes = cell.as_bytes();
+        let mut start = 0;
         loop {
-            // An ASCII byte is a character boundary, so the splits succeed.
-            let cut = find_byte(rest.as_bytes(), byte).and_then(|at| rest.split_at_checked(at));
-            match cut {
-                Some((piece, tail)) => {
-                    self.push_trimmed(trim(piece));
-                    rest = tail.get(1..).unwrap_or_default();
-                }
-                None => {
-                    self.push_trimmed(trim(rest));
-                    return;
-                }
+            let end = bytes
+                .get(start..)
+                .and_then(|rest| find_byte(rest, byte))
+                .map_or(bytes.len(), |at| start + at);
+            // Keywords are mostly written `a; b`: spaces are skipped here, and only a piece
+            // with other whitespace or non-ASCII ends goes through `trim`.
+            let mut first = start;
+            while bytes.get(first) == Some(&b' ') && first < end {
+                first += 1;
             }
+            // ok: an ASCII separator or space is a character boundary, so the piece is a
+            // slice.
+            let piece = cell.get(first..end).unwrap_or_default();
+            self.push_trimmed(trim(piece));
+            if end >= bytes.len() {
+                return;
+            }
+            start = end + 1;
         }
     }
 
@@ -354,6 +363,11 @@ mod tests {
         assert_eq!(split("a, b", KeywordSeparator::Char(';')), ["a, b"]);
         assert_eq!(split("x;y;x;;", KeywordSeparator::Auto), ["x", "y"]);
         assert_eq!(split(";", KeywordSeparator::Auto), Vec::<String>::new());
+        assert_eq!(
+            split("a;\tb ;  c\r; \u{a0}d\u{2003};   ", KeywordSeparator::Auto),
+            ["a", "b", "c", "d"]
+        );
+        assert_eq!(split("  ", KeywordSeparator::Auto), Vec::<String>::new());
         assert_eq!(
             split("α · β ·γ", KeywordSeparator::Char('·')),
             ["α", "β", "γ"]

@@ -193,6 +193,10 @@ impl FromStr for Rating {
 
     fn from_str(s: &str) -> Result<Self, Error> {
         let t = trim(s);
+        // The common case first: one digit.
+        if let &[d @ b'0'..=b'5'] = t.as_bytes() {
+            return Ok(Self((d - b'0') as i8));
+        }
         let whole = t
             .strip_suffix(".0")
             .or_else(|| t.strip_suffix(".00"))
@@ -207,20 +211,30 @@ impl FromStr for Rating {
     }
 }
 
-/// [`str::trim`], with a fast path for ASCII ends (most values in a manifest): ASCII
-/// whitespace is stripped byte by byte, and only text that then starts or ends with a
-/// non-ASCII character goes through the Unicode-aware `str::trim`.
+/// [`str::trim`], with a fast path for text with visible ASCII ends (most values in a
+/// manifest).
 #[inline]
 pub(crate) fn trim(s: &str) -> &str {
-    let visible = |b: u8| b.wrapping_sub(b'!') < 0x7F - b'!';
-    if let (Some(&first), Some(&last)) = (s.as_bytes().first(), s.as_bytes().last())
-        && visible(first)
-        && visible(last)
-    {
-        return s;
+    match s.as_bytes() {
+        [first, .., last] if visible(*first) && visible(*last) => s,
+        [only] if visible(*only) => s,
+        _ => trim_ends(s),
     }
+}
+
+/// Whether `b` is a visible ASCII character (neither whitespace nor a control).
+#[inline]
+pub(crate) fn visible(b: u8) -> bool {
+    b.wrapping_sub(b'!') < 0x7F - b'!'
+}
+
+/// [`trim`] past its fast path: ASCII whitespace is stripped byte by byte, and only text
+/// that then starts or ends with a non-ASCII character goes through the Unicode-aware
+/// `str::trim`.
+#[inline(never)]
+fn trim_ends(s: &str) -> &str {
     // The ASCII characters with the Unicode White_Space property.
-    let space = |b: &u8| matches!(b, b'\t'..=b'\r' | b' ');
+    let space = |b: &u8| *b == b' ' || b.wrapping_sub(b'\t') < 5;
     let b = s.as_bytes();
     let start = b.iter().position(|c| !space(c)).unwrap_or(b.len());
     let end = b.iter().rposition(|c| !space(c)).map_or(start, |i| i + 1);
