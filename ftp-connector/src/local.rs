@@ -115,7 +115,7 @@ impl LocalFs {
             inner: Arc::new(Inner {
                 root: self.inner.root.clone(),
                 fsync: yes,
-                inline: write::Inline::new(self.inner.inline.is_on()),
+                inline: write::Inline::new(self.inner.inline.enabled()),
             }),
         }
     }
@@ -123,10 +123,11 @@ impl LocalFs {
     /// Whether a small file (up to 256 KiB) whose data has all arrived is created,
     /// written, dated and renamed on the calling thread instead of tokio's blocking pool.
     /// On by default: for a small file the hop to the pool and back costs more than the
-    /// write on a local disk, and many small files go faster without it. The backend
-    /// turns it off by itself once a few inline writes in a row have each taken more than
-    /// 2 ms (a slow or network file system); turn it off from the start for a file
-    /// system known to stall. Writes with [`fsync`](Self::fsync) always use the pool.
+    /// write on a local disk, and many small files go faster without it. When a few
+    /// inline writes in a row have each taken more than 2 ms (a slow or network file
+    /// system, or a busy machine), the backend sends the next 256 small files through the
+    /// pool before it tries again; turn inline writes off for a file system known to
+    /// stall. Writes with [`fsync`](Self::fsync) always use the pool.
     ///
     /// ```
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {

@@ -16,7 +16,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, IoSlice, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -52,40 +52,55 @@ const INLINE_MAX: usize = 256 * 1024;
 /// An inline write that takes longer than this counts as slow.
 const INLINE_SLOW: Duration = Duration::from_millis(2);
 
-/// Slow inline writes in a row after which a backend writes on the blocking pool only.
+/// Slow inline writes in a row after which small files go through the blocking pool.
 const INLINE_SLOW_LIMIT: u32 = 3;
+
+/// Writes sent through the blocking pool after a run of slow inline writes, before
+/// inline writes are tried again.
+const INLINE_BACKOFF: u32 = 256;
 
 /// Whether a small file, once all its data has arrived, is written on the calling thread
 /// rather than on tokio's blocking pool.
 ///
 /// A hop to the blocking pool costs two thread wake-ups, more than creating, writing,
 /// dating and renaming a small file on a local disk. Writing inline blocks the async
-/// thread for that long, so it is given up for good (on this backend and its clones)
-/// once [`INLINE_SLOW_LIMIT`] inline writes in a row took more than [`INLINE_SLOW`]: a
-/// slow or network file system, where every call may wait.
+/// thread for that long, so after [`INLINE_SLOW_LIMIT`] inline writes in a row took more
+/// than [`INLINE_SLOW`] (a slow or network file system, where every call may wait; or a
+/// busy machine) the next [`INLINE_BACKOFF`] small files go through the pool, and then
+/// inline writes are tried again. The state is shared by a backend and its clones.
 #[derive(Debug)]
 pub(super) struct Inline {
-    on: AtomicBool,
+    enabled: bool,
     slow_in_a_row: AtomicU32,
+    /// Small files still to send through the pool before inline writes are tried again.
+    backoff: AtomicU32,
 }
 
 impl Inline {
-    pub(super) fn new(on: bool) -> Self {
+    pub(super) fn new(enabled: bool) -> Self {
         Inline {
-            on: AtomicBool::new(on),
+            enabled,
             slow_in_a_row: AtomicU32::new(0),
+            backoff: AtomicU32::new(0),
         }
     }
 
-    /// Whether the backend writes small files inline (not yet given up).
-    pub(super) fn is_on(&self) -> bool {
-        self.on.load(Ordering::Relaxed)
+    /// Whether inline writes are enabled at all ([`LocalFs::inline_small_writes`]).
+    pub(super) fn enabled(&self) -> bool {
+        self.enabled
     }
 
-    /// Whether this write, `len` bytes all in hand, may run inline. Never with `fsync`,
-    /// which waits for the disk.
+    /// Whether this write, `len` bytes all in hand, runs inline. Never with `fsync`,
+    /// which waits for the disk. While backing off, counts the write down instead.
     fn allows(&self, job: &Job, len: usize) -> bool {
-        len <= INLINE_MAX && !job.fsync && self.is_on()
+        if len > INLINE_MAX || job.fsync || !self.enabled {
+            return false;
+        }
+        let backing_off = self
+            .backoff
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+            .is_ok();
+        !backing_off
     }
 
     /// Records how long an inline write took.
@@ -95,10 +110,12 @@ impl Inline {
             return;
         }
         let in_a_row = self.slow_in_a_row.fetch_add(1, Ordering::Relaxed) + 1;
-        if in_a_row >= INLINE_SLOW_LIMIT && self.on.swap(false, Ordering::Relaxed) {
+        if in_a_row >= INLINE_SLOW_LIMIT {
+            self.slow_in_a_row.store(0, Ordering::Relaxed);
+            self.backoff.store(INLINE_BACKOFF, Ordering::Relaxed);
             tracing::debug!(
                 ?elapsed,
-                "local writes are slow; small files now go through the blocking pool"
+                "local writes are slow; the next small files go through the blocking pool"
             );
         }
     }
@@ -726,7 +743,13 @@ mod tests {
     }
 
     #[test]
-    fn inline_writes_stop_after_a_run_of_slow_ones() {
+    fn inline_writes_back_off_after_a_run_of_slow_ones() {
+        let job = Job {
+            root: PathBuf::from("/"),
+            path: RemotePath::parse("a").unwrap(),
+            options: WriteOptions::new(),
+            fsync: false,
+        };
         let slow = INLINE_SLOW * 2;
         let inline = Inline::new(true);
         // Slow writes that are not in a row do not count.
@@ -736,47 +759,71 @@ mod tests {
             }
             inline.took(Duration::from_micros(50));
         }
-        assert!(inline.is_on());
+        assert!(inline.allows(&job, 1000));
+        assert!(!inline.allows(&job, INLINE_MAX + 1));
         for _ in 0..INLINE_SLOW_LIMIT {
             inline.took(slow);
         }
-        assert!(!inline.is_on());
-        // For good: fast writes later do not bring it back.
-        inline.took(Duration::ZERO);
-        assert!(!inline.is_on());
-        assert!(!Inline::new(false).is_on());
+        for i in 0..INLINE_BACKOFF {
+            assert!(!inline.allows(&job, 1000), "{i}");
+        }
+        assert!(inline.allows(&job, 1000));
+        let fsync = Job { fsync: true, ..job };
+        assert!(!inline.allows(&fsync, 1000));
+        assert!(!Inline::new(false).allows(&fsync, 1000));
     }
 
-    #[tokio::test]
-    async fn small_files_are_written_inline_until_the_backend_gives_it_up() {
-        let dir = tempfile::tempdir().unwrap();
-        let fs = LocalFs::new(dir.path()).await.unwrap();
-        let p = RemotePath::parse("a.jpg").unwrap();
-        let opts = WriteOptions::new();
-        // Inline: the file is in place at the first poll of the write.
-        let mut w = fs.write(&p, stream::once(&b"jpeg"[..]), &opts);
-        assert!(matches!(
-            futures::poll!(&mut w),
-            std::task::Poll::Ready(Ok(_))
-        ));
-        // Larger than the inline limit, or inline turned off: the write waits for the
-        // blocking pool.
-        let mut w = fs.write(&p, body(INLINE_MAX + 1, None), &opts);
-        assert!(futures::poll!(&mut w).is_pending());
-        w.await.unwrap();
-        let off = fs.clone().inline_small_writes(false);
-        let mut w = off.write(&p, stream::once(&b"jpeg"[..]), &opts);
-        assert!(futures::poll!(&mut w).is_pending());
-        w.await.unwrap();
-        // Given up after a run of slow writes.
-        for _ in 0..INLINE_SLOW_LIMIT {
-            fs.inner.inline.took(INLINE_SLOW * 2);
+    /// Whether `write` used the blocking pool: the pool's only thread is kept busy while
+    /// the write is polled once, so a write that needs it cannot be done yet.
+    async fn used_the_pool(write: impl std::future::Future<Output = Result<WriteOutcome>>) -> bool {
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let blocker = tokio::task::spawn_blocking(move || wait.recv());
+        let mut write = std::pin::pin!(write);
+        let first = futures::poll!(&mut write);
+        release.send(()).unwrap();
+        blocker.await.unwrap().unwrap();
+        match first {
+            std::task::Poll::Ready(done) => {
+                done.unwrap();
+                false
+            }
+            std::task::Poll::Pending => {
+                write.await.unwrap();
+                true
+            }
         }
-        let mut w = fs.write(&p, stream::once(&b"done"[..]), &opts);
-        assert!(futures::poll!(&mut w).is_pending());
-        w.await.unwrap();
-        assert_eq!(std::fs::read(dir.path().join("a.jpg")).unwrap(), b"done");
-        assert_eq!(names(dir.path()), ["a.jpg"]);
+    }
+
+    #[test]
+    fn small_files_are_written_inline_unless_the_backend_backs_off() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .max_blocking_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let fs = LocalFs::new(dir.path()).await.unwrap();
+            let p = RemotePath::parse("a.jpg").unwrap();
+            let opts = WriteOptions::new();
+            let small = || stream::once(&b"jpeg"[..]);
+            assert!(!used_the_pool(fs.write(&p, small(), &opts)).await);
+            assert!(used_the_pool(fs.write(&p, body(INLINE_MAX + 1, None), &opts)).await);
+            let off = fs.clone().inline_small_writes(false);
+            assert!(used_the_pool(off.write(&p, small(), &opts)).await);
+            let synced = fs.clone().fsync(true);
+            assert!(used_the_pool(synced.write(&p, small(), &opts)).await);
+            // A run of slow writes: the next ones go through the pool for a while.
+            for _ in 0..INLINE_SLOW_LIMIT {
+                fs.inner.inline.took(INLINE_SLOW * 2);
+            }
+            for _ in 0..INLINE_BACKOFF {
+                assert!(used_the_pool(fs.write(&p, small(), &opts)).await);
+            }
+            assert!(!used_the_pool(fs.write(&p, small(), &opts)).await);
+            assert_eq!(std::fs::read(dir.path().join("a.jpg")).unwrap(), b"jpeg");
+            assert_eq!(names(dir.path()), ["a.jpg"]);
+        });
     }
 
     #[test]
