@@ -1,7 +1,9 @@
 //! Streams one large file up to `photoshelter-emulator` and back down with the SDK, and
 //! reports throughput and this process's peak memory (`VmHWM`); then does the same
 //! multipart upload and download with curl against the same emulator, alternating, and
-//! prints the SDK/curl throughput ratios.
+//! prints the SDK/curl throughput ratios. Each SDK round also downloads the same image
+//! through a bare `reqwest` client, which tells the SDK's own cost from the HTTP stack's.
+//! Every upload but the last is deleted after its round, so the store does not grow.
 //!
 //! The emulator runs in a child process (this program started with `--serve`), so the
 //! peak memory measured here is the SDK's alone. The file and the emulator's data live on
@@ -77,6 +79,10 @@ async fn run() -> Result<(), BoxError> {
     // CPU seconds of each side (this process; curl's as waited-for children).
     let (mut cpu_sdk_up, mut cpu_sdk_down, mut cpu_curl_up, mut cpu_curl_down) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    // The same download through a bare `reqwest` client (no SDK), to tell the SDK's own cost
+    // from the HTTP stack's.
+    let bare = reqwest::Client::new();
+    let (mut bare_down, mut cpu_bare_down) = (Vec::new(), Vec::new());
     let mut last_image = None;
     for round in 0..rounds {
         // Alternate who goes first, so neither always meets a warmer page cache.
@@ -100,8 +106,31 @@ async fn run() -> Result<(), BoxError> {
                 sdk_down.push(t.elapsed().as_secs_f64());
                 cpu_sdk_down.push(cpu_secs(false) - c);
                 assert_eq!(n, size, "SDK download length");
-                last_image = Some(image.id);
-            } else if let Some(((up, cpu_up), (down, cpu_down))) = curl_round(
+                let (t, c) = (Instant::now(), cpu_secs(false));
+                let mut body = bare
+                    .get(format!(
+                        "{base_url}/psapi/v3/mem/image/{}/download",
+                        image.id
+                    ))
+                    .header("X-PS-Api-Key", &key)
+                    .header("X-PS-Auth-Token", &token)
+                    .send()
+                    .await?
+                    .error_for_status()?
+                    .bytes_stream();
+                let mut n = 0u64;
+                while let Some(chunk) = body.try_next().await? {
+                    n += chunk.len() as u64;
+                }
+                bare_down.push(t.elapsed().as_secs_f64());
+                cpu_bare_down.push(cpu_secs(false) - c);
+                assert_eq!(n, size, "bare reqwest download length");
+                // Only the last upload is kept (for the check below): a store that keeps
+                // filling tmpfs makes later rounds wait on memory reclaim.
+                if let Some(earlier) = last_image.replace(image.id) {
+                    client.provisional().delete_image(&earlier).await?;
+                }
+            } else if let Some(curl) = curl_round(
                 &upload_url,
                 &base_url,
                 &key,
@@ -109,10 +138,14 @@ async fn run() -> Result<(), BoxError> {
                 gallery.id.as_str(),
                 &file,
             )? {
-                curl_up.push(up);
-                curl_down.push(down);
-                cpu_curl_up.push(cpu_up);
-                cpu_curl_down.push(cpu_down);
+                curl_up.push(curl.up.0);
+                curl_down.push(curl.down.0);
+                cpu_curl_up.push(curl.up.1);
+                cpu_curl_down.push(curl.down.1);
+                client
+                    .provisional()
+                    .delete_image(&curl.image.parse()?)
+                    .await?;
             }
         }
     }
@@ -153,12 +186,18 @@ async fn run() -> Result<(), BoxError> {
             mbps(&sdk_up).unwrap_or(0.0) / cu,
             mbps(&sdk_down).unwrap_or(0.0) / cd
         );
+        println!(
+            "bare reqwest download median {:>8.1} MiB/s (SDK/bare {:.2})",
+            mbps(&bare_down).unwrap_or(0.0),
+            mbps(&sdk_down).unwrap_or(0.0) / mbps(&bare_down).unwrap_or(f64::NAN)
+        );
         let gib = mib as f64 / 1024.0;
         let per_gib = |cpu: &[f64]| median(cpu).unwrap_or(0.0) / gib;
         println!(
-            "CPU s per GiB (client side, median): SDK up {:.2} down {:.2}; curl up {:.2} down {:.2}",
+            "CPU s per GiB (client side, median): SDK up {:.2} down {:.2}; bare reqwest down {:.2}; curl up {:.2} down {:.2}",
             per_gib(&cpu_sdk_up),
             per_gib(&cpu_sdk_down),
+            per_gib(&cpu_bare_down),
             per_gib(&cpu_curl_up),
             per_gib(&cpu_curl_down)
         );
@@ -362,6 +401,13 @@ async fn login_token(
 /// Wall seconds and CPU seconds of one run.
 type Timed = (f64, f64);
 
+/// What one curl round measured, and the image it uploaded.
+struct CurlRound {
+    up: Timed,
+    down: Timed,
+    image: String,
+}
+
 /// One curl upload (the same multipart) and one curl download; `None` without curl.
 fn curl_round(
     upload_url: &str,
@@ -370,7 +416,7 @@ fn curl_round(
     token: &str,
     gallery: &str,
     file: &Path,
-) -> Result<Option<(Timed, Timed)>, BoxError> {
+) -> Result<Option<CurlRound>, BoxError> {
     let headers = [
         format!("X-PS-Api-Key: {key}"),
         format!("X-PS-Auth-Token: {token}"),
@@ -420,7 +466,11 @@ fn curl_round(
     if !status.success() {
         return Err("curl download failed".into());
     }
-    Ok(Some((up_time, down_time)))
+    Ok(Some(CurlRound {
+        up: up_time,
+        down: down_time,
+        image: id,
+    }))
 }
 
 /// A scratch folder on tmpfs (`/dev/shm`) where there is one, so that disk writeback of

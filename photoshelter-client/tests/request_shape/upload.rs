@@ -66,6 +66,15 @@ async fn upload_streams_a_multipart_with_the_documented_fields() {
                 && parts[1].1 == b"t"
                 && parts[2].0.contains("Content-Type: image/jpeg")
                 && parts[2].1 == expected
+                // A body of known length is announced, not sent chunked (proxies and
+                // upload endpoints often refuse chunked request bodies).
+                && req.headers.get("transfer-encoding").is_none()
+                && req
+                    .headers
+                    .get("content-length")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<usize>().ok())
+                    == Some(req.body.len())
         })
         .respond_with(ok_json(fx!("upload.json")))
         .expect(1)
