@@ -61,10 +61,8 @@ async fn fixture_for(
     fx
 }
 
-/// The conformance fixture over an in-process FTPS server (explicit or implicit),
-/// trusting exactly its test CA.
-async fn tls_fixture(server: FtpServer) -> Fixture {
-    let options = tls_options(server.ca_cert_path().unwrap(), server.tls_server_name());
+/// The conformance fixture over an in-process server, which it keeps alive.
+async fn server_fixture(server: FtpServer, options: RemoteOptions) -> Fixture {
     fixture_for(
         &server.url(),
         options,
@@ -75,15 +73,18 @@ async fn tls_fixture(server: FtpServer) -> Fixture {
     .keep_alive(server)
 }
 
+/// The conformance fixture over an in-process FTPS server (explicit or implicit),
+/// trusting exactly its test CA.
+async fn tls_fixture(server: FtpServer) -> Fixture {
+    let options = tls_options(server.ca_cert_path().unwrap(), server.tls_server_name());
+    server_fixture(server, options).await
+}
+
 mod in_process_ftp {
     use super::*;
 
     async fn fixture() -> Fixture {
-        let server = FtpServer::start().await.unwrap();
-        let (options, pw) = (RemoteOptions::new(), server.password());
-        fixture_for(&server.url(), options, pw, Some(server.root()))
-            .await
-            .keep_alive(server)
+        server_fixture(FtpServer::start().await.unwrap(), RemoteOptions::new()).await
     }
 
     ftp_connector::conformance_tests!(fixture);
@@ -94,18 +95,11 @@ mod in_process_list {
     use super::*;
 
     async fn fixture() -> Fixture {
-        let server = FtpServer::start().await.unwrap();
         let mut options = RemoteOptions::new();
         options.ftp.use_mlsd = false;
-        fixture_for(
-            &server.url(),
-            options,
-            server.password(),
-            Some(server.root()),
-        )
-        .await
-        .with_large_file_size(16 * 1024 * 1024)
-        .keep_alive(server)
+        server_fixture(FtpServer::start().await.unwrap(), options)
+            .await
+            .with_large_file_size(16 * 1024 * 1024)
     }
 
     ftp_connector::conformance_tests!(fixture);
