@@ -2,7 +2,10 @@
 //! mapped `AssetMetadata` runs alternate, so a busy machine slows both alike. Prints the
 //! medians and the median of each round's ratio raw / mapped (the target is at least 0.5).
 //!
-//!     cargo run --release -p asset-metadata --example manifest_ratio [rounds] [raw|iter|reuse|nodup]
+//!     cargo run --release -p asset-metadata --example manifest_ratio [rounds] [raw|iter|reuse|nodup|shuffled]
+//!
+//! The manifest lists its files in path order, which the duplicate-key check profits from;
+//! `shuffled` is `reuse` on the same rows in a scrambled order, the check's general case.
 //!
 //! With a mode, only that reader runs (`rounds` times), for instruction counts (`nodup` is
 //! `reuse` without duplicate-key detection, to see what that costs):
@@ -61,6 +64,23 @@ fn mapped_without_duplicate_check(data: &[u8]) -> Result<usize, Box<dyn Error>> 
     Ok(n)
 }
 
+/// The same manifest with its rows in a scrambled (but fixed) order: row `i` goes to
+/// `i * 7919 % rows`, a permutation since 7919 is prime and does not divide the row count.
+fn shuffled(data: &[u8]) -> Vec<u8> {
+    let mut lines: Vec<&[u8]> = data.split_inclusive(|&b| b == b'\n').collect();
+    let rows = lines.split_off(1);
+    assert_ne!(rows.len() % 7919, 0, "not a permutation");
+    let mut order = vec![0; rows.len()];
+    for (i, slot) in order.iter_mut().enumerate() {
+        *slot = i * 7919 % rows.len();
+    }
+    let mut out = lines.concat();
+    for i in order {
+        out.extend_from_slice(rows[i]);
+    }
+    out
+}
+
 /// One of the timed readers.
 type Run = fn(&[u8]) -> Result<usize, Box<dyn Error>>;
 
@@ -76,19 +96,28 @@ fn run() -> Result<(), Box<dyn Error>> {
         .transpose()?
         .unwrap_or(15);
     let data = manifest();
+    let scrambled = shuffled(&data);
     if let Some(mode) = std::env::args().nth(2) {
+        let data = if mode == "shuffled" {
+            &scrambled
+        } else {
+            &data
+        };
         let run: Run = match mode.as_str() {
+            "shuffled" => mapped_reusing,
             "raw" => raw,
             "iter" => mapped,
             "reuse" => mapped_reusing,
             "nodup" => mapped_without_duplicate_check,
             other => {
-                return Err(format!("unknown mode {other:?}: raw, iter, reuse or nodup").into());
+                return Err(
+                    format!("unknown mode {other:?}: raw, iter, reuse, nodup or shuffled").into(),
+                );
             }
         };
         let t = Instant::now();
         for _ in 0..rounds {
-            black_box(run(black_box(&data))?);
+            black_box(run(black_box(data))?);
         }
         println!(
             "{mode}: {:.2?} per round",
@@ -96,17 +125,25 @@ fn run() -> Result<(), Box<dyn Error>> {
         );
         return Ok(());
     }
-    let readers: [(&str, Run); 4] = [
+    // The last reader reads the rows out of order (the raw reader's time does not depend
+    // on their order: the same bytes, the same rows).
+    let readers: [(&str, Run); 5] = [
         ("raw csv::ByteRecord", raw),
         ("mapped, iterator", mapped),
         ("mapped, read_record (reuse)", mapped_reusing),
         ("  same, no duplicate check", mapped_without_duplicate_check),
+        ("  same, rows out of order", mapped_reusing),
     ];
     let mut times = vec![Vec::new(); readers.len()];
     for _ in 0..rounds {
-        for ((_, run), times) in readers.iter().zip(&mut times) {
+        for (i, ((_, run), times)) in readers.iter().zip(&mut times).enumerate() {
+            let input = if i == readers.len() - 1 {
+                &scrambled
+            } else {
+                &data
+            };
             let t = Instant::now();
-            black_box(run(black_box(&data))?);
+            black_box(run(black_box(input))?);
             times.push(t.elapsed());
         }
     }
