@@ -2,12 +2,12 @@
 
 use std::error::Error as StdError;
 use std::fmt;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use futures::stream::{BoxStream, Stream, StreamExt, TryStreamExt};
-use std::io::Read as _;
 
 use crate::error::{Error, Result};
 
