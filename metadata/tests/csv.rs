@@ -357,6 +357,41 @@ fn duplicates_are_found_among_many_keys() {
 }
 
 #[test]
+fn duplicates_are_found_in_a_manifest_in_path_order() {
+    // Keys in ascending order (a multi-line cell shifts the lines), then the last key again,
+    // then an early one: both are reported with the line they were first seen on.
+    let mut data = String::from("file,title\n");
+    for i in 0..20_000 {
+        data.push_str(&format!("shoot/{:03}/IMG_{i:05}.jpg,T\n", i / 1000));
+        if i == 10 {
+            data.push_str("shoot/000/IMG_00010b.jpg,\"two\nlines\"\n");
+        }
+    }
+    data.push_str("shoot/019/IMG_19999.jpg,last again\n");
+    data.push_str("shoot/000/IMG_00011.jpg,early again\n");
+    data.push_str("shoot/000/IMG_00011.jpeg,new\n");
+    let mut rows = MappingBuilder::new().from_reader(data.as_bytes()).unwrap();
+    let mut rec = ManifestRecord::default();
+    for _ in 0..20_001 {
+        assert!(rows.read_record(&mut rec).unwrap());
+    }
+    let err = rows.read_record(&mut rec).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "line 20004, record 20002, column \"file\": duplicate file key \"shoot/019/IMG_19999.jpg\" \
+         (first seen at line 20003)"
+    );
+    let err = rows.read_record(&mut rec).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "line 20005, record 20003, column \"file\": duplicate file key \"shoot/000/IMG_00011.jpg\" \
+         (first seen at line 15)"
+    );
+    assert!(rows.read_record(&mut rec).unwrap());
+    assert_eq!(rec.key, "shoot/000/IMG_00011.jpeg");
+}
+
+#[test]
 fn an_unclosed_quote_is_an_error_at_the_line_it_opens() {
     // The second row's description is quoted over two lines and closed; its keywords open a
     // quote on line 4 that nothing closes, which would swallow the rest of the file.
