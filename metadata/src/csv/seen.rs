@@ -330,4 +330,31 @@ mod tests {
         }
         assert_eq!(seen.insert("shoot/000/IMG_000000.jp", 3), Seen::New);
     }
+
+    proptest::proptest! {
+        /// Against a plain map: every key is new exactly once, and a repeat names the line
+        /// of its first sighting, whatever the order (runs in ascending order, then not).
+        #[test]
+        fn agrees_with_a_map(
+            keys in proptest::collection::vec("[ab/é]{0,6}", 0..300),
+            ascending_first in 0usize..300,
+        ) {
+            let mut keys = keys;
+            let split = ascending_first.min(keys.len());
+            keys[..split].sort();
+            let mut seen = SeenKeys::default();
+            let mut model = std::collections::HashMap::new();
+            for (line, key) in keys.iter().enumerate() {
+                let line = line as u64 + 2;
+                let expected = match model.get(key) {
+                    Some(&first) => Seen::Before(first),
+                    None => {
+                        model.insert(key.clone(), line);
+                        Seen::New
+                    }
+                };
+                proptest::prop_assert_eq!(seen.insert(key, line), expected, "{:?}", key);
+            }
+        }
+    }
 }
